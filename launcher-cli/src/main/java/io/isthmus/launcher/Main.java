@@ -1,0 +1,7 @@
+package io.isthmus.launcher;
+
+public final class Main {
+    public static void main(String[] args) {
+        System.out.println("isthmus launcher");
+    }
+}
