@@ -1,0 +1,213 @@
+package io.isthmus.runtime.api;
+
+import io.isthmus.runtime.config.ModelSpec;
+import io.isthmus.runtime.config.ModelSpecParser;
+import io.isthmus.runtime.generate.Generator;
+import io.isthmus.runtime.kernel.ComputePool;
+import io.isthmus.runtime.model.KvCacheType;
+import io.isthmus.runtime.model.ModelWeights;
+import io.isthmus.runtime.model.Transformer;
+import io.isthmus.runtime.format.ModelLoader;
+import io.isthmus.runtime.tokenizer.Tokenizer;
+
+import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The embedded API: a loaded model, ready to generate.
+ *
+ * <pre>{@code
+ * try (Engine engine = Engine.open(Path.of("examples/stories260K.yaml"))) {
+ *     GenerationResult r = engine.generate(GenerationRequest.of("Once upon a time").withMaxTokens(32),
+ *             token -> System.out.print(token.text()));
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safety: an Engine may be shared between threads. It runs one generation at a time;
+ * concurrent {@code generate}, {@code submit} and {@code stream} calls queue behind each other
+ * (batched decoding of several sequences comes with the batching work). Listeners run on the
+ * generating thread. {@link #close()} waits for the running generation and releases the weights.
+ */
+public final class Engine implements AutoCloseable {
+    private final ModelSpec spec;
+    private final ModelWeights weights;
+    private final Tokenizer tokenizer;
+    private final ComputePool pool;
+    private final Generator generator;
+    private final double loadMs;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final ExecutorService background;
+    private volatile boolean closed;
+
+    private Engine(ModelSpec spec, ModelWeights weights, Tokenizer tokenizer, ComputePool pool, Generator generator,
+                   double loadMs) {
+        this.spec = spec;
+        this.weights = weights;
+        this.tokenizer = tokenizer;
+        this.pool = pool;
+        this.generator = generator;
+        this.loadMs = loadMs;
+        this.background = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "isthmus-generate");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Opens a model.yaml (.yaml/.yml) or directly a model file or folder, with default options. */
+    public static Engine open(Path modelOrYaml) {
+        return open(modelOrYaml, EngineOptions.defaults());
+    }
+
+    public static Engine open(Path modelOrYaml, EngineOptions options) {
+        return open(specOf(modelOrYaml), options);
+    }
+
+    /** The spec for a model.yaml path or a bare model path. */
+    public static ModelSpec specOf(Path modelOrYaml) {
+        String name = modelOrYaml.getFileName() == null ? "" : modelOrYaml.getFileName().toString();
+        return name.endsWith(".yaml") || name.endsWith(".yml")
+                ? ModelSpecParser.parse(modelOrYaml) : ModelSpec.ofModelPath(modelOrYaml);
+    }
+
+    public static Engine open(ModelSpec spec, EngineOptions options) {
+        long t0 = System.nanoTime();
+        if (spec.tensorParallel().isPresent() && spec.tensorParallel().getAsInt() > 1) {
+            throw new UnsupportedOperationException("tensor_parallel " + spec.tensorParallel().getAsInt()
+                    + " needs the multi-rank worker group, which this build does not have yet; use 1 or auto");
+        }
+        ModelWeights weights = ModelLoader.load(spec.model());
+        ComputePool pool = null;
+        try {
+            weights = WeightFormats.convert(weights, spec.format().orElse(null));
+            Path tokenizerPath = options.tokenizer() != null ? options.tokenizer() : spec.tokenizer().orElse(null);
+            Tokenizer tokenizer = ModelTokenizer.load(spec.model(), tokenizerPath, weights.config().vocabSize());
+            int threads = options.threads() > 0 ? options.threads() : spec.threads().orElse(0);
+            pool = threads > 0 ? new ComputePool(threads) : new ComputePool();
+            Transformer model = new Transformer(weights, pool);
+            KvCacheType kv = options.kvCacheType() != null ? options.kvCacheType() : spec.kvCache().dtype();
+            int context = options.contextLimit() > 0 ? options.contextLimit()
+                    : spec.kvCache().maxTokens().orElse(weights.config().contextLength());
+            Generator generator = new Generator(model, tokenizer, kv, context);
+            return new Engine(spec, weights, tokenizer, pool, generator, (System.nanoTime() - t0) / 1e6);
+        } catch (RuntimeException | Error e) {
+            if (pool != null) {
+                pool.close();
+            }
+            weights.close();
+            throw e;
+        }
+    }
+
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public io.isthmus.runtime.model.ModelConfig config() {
+        return weights.config();
+    }
+
+    /** Milliseconds {@link #open} took (reading, mapping, converting, building). */
+    public double loadMs() {
+        return loadMs;
+    }
+
+    /** Compute threads of this engine's pool. */
+    public int threads() {
+        return pool.size();
+    }
+
+    /** Bytes of weights one decode step reads: the bound on decode speed is read bandwidth ÷ this. */
+    public long weightBytesPerToken() {
+        return generator.model().weightBytesPerToken();
+    }
+
+    /** Ranks the model runs on (1 until the worker group lands). */
+    public int worldSize() {
+        return 1;
+    }
+
+    /** Generates on the calling thread; tokens go to {@code listener} as they are produced. */
+    public GenerationResult generate(GenerationRequest request, TokenListener listener) {
+        return run(request, listener, () -> false);
+    }
+
+    public GenerationResult generate(GenerationRequest request) {
+        return generate(request, t -> { });
+    }
+
+    /** Starts a generation in the background; the handle cancels it and gives its result. */
+    public Generation submit(GenerationRequest request, TokenListener listener) {
+        ensureOpen();
+        Generation g = new Generation();
+        background.execute(() -> {
+            try {
+                g.future.complete(run(request, listener, g::isCancelled));
+            } catch (Throwable e) {
+                g.future.completeExceptionally(e);
+            }
+        });
+        return g;
+    }
+
+    /** Generated tokens as a blocking iterator; closing it cancels the generation. */
+    public TokenStream stream(GenerationRequest request) {
+        TokenStream s = new TokenStream();
+        s.start(submit(request, s.listener()));
+        return s;
+    }
+
+    private GenerationResult run(GenerationRequest request, TokenListener listener,
+                                 java.util.function.BooleanSupplier cancelled) {
+        lock.lock();
+        try {
+            ensureOpen();
+            int[] prompt = generator.tokenize(request.prompt());
+            Generator.Output out = generator.generate(prompt, request.maxTokens(), request.sampling(), request.ignoreEos(),
+                    (id, text) -> listener.onToken(new GeneratedToken(id, text)), cancelled);
+            return new GenerationResult(out.text(), out.tokenIds(), out.promptTokenIds(), out.stopReason(),
+                    out.timings(), worldSize());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Logits over the vocabulary for the token after {@code tokenIds} (a fresh sequence; for scoring and tests). */
+    public float[] nextTokenLogits(int[] tokenIds) {
+        lock.lock();
+        try {
+            ensureOpen();
+            return generator.logitsAfter(tokenIds);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("engine is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            background.shutdownNow();
+            pool.close();
+            weights.close();
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,18 @@
+package io.isthmus.runtime.model;
+
+import io.isthmus.runtime.kernel.Ops;
+
+/** RMSNorm (bias null) or LayerNorm (with bias), applied row by row. */
+record Norm(float[] weight, float[] bias, float eps) {
+
+    void apply(float[] out, float[] x, int m, int dim) {
+        for (int i = 0; i < m; i++) {
+            int off = i * dim;
+            if (bias == null) {
+                Ops.rmsNorm(out, off, x, off, weight, eps, dim);
+            } else {
+                Ops.layerNorm(out, off, x, off, weight, bias, eps, dim);
+            }
+        }
+    }
+}

@@ -1,0 +1,337 @@
+package io.isthmus.runtime.model;
+
+import io.isthmus.runtime.format.ModelFormatException;
+import io.isthmus.runtime.kernel.ComputePool;
+import io.isthmus.runtime.kernel.Dequantize;
+import io.isthmus.runtime.kernel.MatMul;
+import io.isthmus.runtime.kernel.Ops;
+import io.isthmus.runtime.tensor.Tensor;
+
+/**
+ * The forward pass of a decoder-only transformer (Llama family and GPT-NeoX), read top to bottom:
+ * embedding, then per layer norm → attention → residual and norm → feed-forward → residual (or
+ * the parallel-residual form), then the final norm and the output projection.
+ *
+ * <p>A call processes {@code m} consecutive tokens of one sequence at once (prefill runs the prompt
+ * as matrix-matrix products; decode is m = 1). Not thread-safe: one forward pass at a time.
+ */
+public final class Transformer {
+    private final ModelConfig config;
+    private final ComputePool pool;
+    private final Tensor tokenEmbedding;
+    private final LayerWeights[] layers;
+    private final Norm outputNorm;
+    private final Linear output;
+    private final Scratch scratch;
+
+    public Transformer(ModelWeights weights, ComputePool pool) {
+        this.config = weights.config();
+        this.pool = pool;
+        ModelConfig c = config;
+        WeightBinder bind = new WeightBinder(weights);
+        this.tokenEmbedding = bind.embedding();
+        this.layers = new LayerWeights[c.layers()];
+        for (int l = 0; l < c.layers(); l++) {
+            layers[l] = bind.layer(l);
+        }
+        this.outputNorm = bind.norm("output_norm");
+        this.output = bind.output();
+        this.scratch = new Scratch(c, pool.size());
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public ComputePool pool() {
+        return pool;
+    }
+
+    /** Bytes of weights one decode step reads (all matrices once; embedding rows not counted). */
+    public long weightBytesPerToken() {
+        long b = output.weightBytes();
+        for (LayerWeights l : layers) {
+            b += l.weightBytes();
+        }
+        return b;
+    }
+
+    /** A new, empty KV cache for one sequence of up to {@code capacity} tokens. */
+    public KvCache newCache(KvCacheType type, int capacity) {
+        return KvCache.create(type, config.layers(), capacity, config.kvDim());
+    }
+
+    /**
+     * Runs tokens[off .. off+m) at positions startPos.. and writes logits: with {@code allLogits}
+     * m rows of vocabSize into {@code logits}, otherwise the last token's row only.
+     */
+    public void forward(KvCache cache, int[] tokens, int off, int m, int startPos, float[] logits, boolean allLogits) {
+        if (startPos + m > cache.capacity()) {
+            throw new IllegalArgumentException("positions up to " + (startPos + m) + " exceed the KV cache of "
+                    + cache.capacity() + " tokens");
+        }
+        ModelConfig c = config;
+        int dim = c.dim();
+        Scratch s = scratch.ensure(m);
+        for (int i = 0; i < m; i++) {
+            int id = tokens[off + i];
+            if (id < 0 || id >= tokenEmbedding.rows()) {
+                throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + tokenEmbedding.rows());
+            }
+            Dequantize.row(tokenEmbedding, id, s.x, i * dim);
+        }
+        for (int l = 0; l < layers.length; l++) {
+            if (c.parallelResidual()) {
+                parallelResidualBlock(cache, l, m, startPos, s);
+            } else {
+                sequentialBlock(cache, l, m, startPos, s);
+            }
+        }
+        int rows = allLogits ? m : 1;
+        int first = allLogits ? 0 : m - 1;
+        System.arraycopy(s.x, first * dim, s.xb2, 0, rows * dim);
+        outputNorm.apply(s.xb, s.xb2, rows, dim);
+        output.apply(pool, s.xb, rows, logits);
+    }
+
+    /** x += attn(norm1(x)); x += ffn(norm2(x)) — Llama and non-parallel GPT-NeoX. */
+    private void sequentialBlock(KvCache cache, int l, int m, int startPos, Scratch s) {
+        LayerWeights w = layers[l];
+        int dim = config.dim();
+        w.attnNorm().apply(s.xb, s.x, m, dim);
+        attention(cache, l, w, m, startPos, s);
+        Ops.add(s.x, s.xb2, m * dim);
+        w.ffnNorm().apply(s.xb, s.x, m, dim);
+        feedForward(w, m, s);
+        Ops.add(s.x, s.xb2, m * dim);
+    }
+
+    /** x += attn(norm1(x)) + ffn(norm2(x)) — GPT-NeoX/GPT-J parallel residual. */
+    private void parallelResidualBlock(KvCache cache, int l, int m, int startPos, Scratch s) {
+        LayerWeights w = layers[l];
+        int dim = config.dim();
+        w.attnNorm().apply(s.xb, s.x, m, dim);
+        attention(cache, l, w, m, startPos, s);
+        System.arraycopy(s.xb2, 0, s.residual, 0, m * dim);
+        w.ffnNorm().apply(s.xb, s.x, m, dim); // both branches read the block's input
+        feedForward(w, m, s);
+        Ops.add(s.xb2, s.residual, m * dim); // (ffn + attn) + x, the order llama.cpp and transformers use
+        Ops.add(s.x, s.xb2, m * dim);
+    }
+
+    /** Reads s.xb (normed input), leaves the attention block's output projection in s.xb2. */
+    private void attention(KvCache cache, int l, LayerWeights w, int m, int startPos, Scratch s) {
+        ModelConfig c = config;
+        int qDim = c.qDim();
+        int kvDim = c.kvDim();
+        if (w.qkv() != null) {
+            w.qkv().apply(pool, s.xb, m, s.qkv);
+            splitFusedQkv(s, m);
+        } else {
+            w.q().apply(pool, s.xb, m, s.q);
+            w.k().apply(pool, s.xb, m, s.k);
+            w.v().apply(pool, s.xb, m, s.v);
+        }
+        for (int i = 0; i < m; i++) {
+            int pos = startPos + i;
+            Ops.rope(s.q, i * qDim, c.heads(), c.headDim(), c.ropeDims(), pos, c.ropeTheta(), c.ropeFreqScale(), c.ropeStyle());
+            Ops.rope(s.k, i * kvDim, c.kvHeads(), c.headDim(), c.ropeDims(), pos, c.ropeTheta(), c.ropeFreqScale(), c.ropeStyle());
+            cache.store(l, pos, s.k, i * kvDim, s.v, i * kvDim);
+        }
+        attend(cache, l, m, startPos, s);
+        w.out().apply(pool, s.att, m, s.xb2);
+    }
+
+    private void splitFusedQkv(Scratch s, int m) {
+        ModelConfig c = config;
+        int qDim = c.qDim();
+        int kvDim = c.kvDim();
+        int hd = c.headDim();
+        int row = qDim + 2 * kvDim;
+        for (int i = 0; i < m; i++) {
+            int base = i * row;
+            if (c.qkvLayout() == QkvLayout.FUSED_BLOCKED) {
+                System.arraycopy(s.qkv, base, s.q, i * qDim, qDim);
+                System.arraycopy(s.qkv, base + qDim, s.k, i * kvDim, kvDim);
+                System.arraycopy(s.qkv, base + qDim + kvDim, s.v, i * kvDim, kvDim);
+            } else { // FUSED_PER_HEAD: [q_h | k_h | v_h] per head; no GQA in this layout
+                for (int h = 0; h < c.heads(); h++) {
+                    int src = base + h * 3 * hd;
+                    System.arraycopy(s.qkv, src, s.q, i * qDim + h * hd, hd);
+                    System.arraycopy(s.qkv, src + hd, s.k, i * kvDim + h * hd, hd);
+                    System.arraycopy(s.qkv, src + 2 * hd, s.v, i * kvDim + h * hd, hd);
+                }
+            }
+        }
+    }
+
+    /** Causal softmax attention of every (token, head) over the cache, split across the pool. */
+    private void attend(KvCache cache, int l, int m, int startPos, Scratch s) {
+        ModelConfig c = config;
+        int heads = c.heads();
+        int hd = c.headDim();
+        int qDim = c.qDim();
+        int group = heads / c.kvHeads();
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        pool.parallelFor(m * heads, (from, to, worker) -> {
+            float[] scores = s.scores[worker];
+            for (int t = from; t < to; t++) {
+                int i = t / heads;
+                int h = t % heads;
+                int last = startPos + i;
+                int qOff = i * qDim + h * hd;
+                int kvOff = (h / group) * hd;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int p = 0; p <= last; p++) {
+                    float v = cache.dotKey(l, p, kvOff, s.q, qOff, hd) * scale;
+                    scores[p] = v;
+                    max = Math.max(max, v);
+                }
+                float sum = 0;
+                for (int p = 0; p <= last; p++) {
+                    float e = (float) Math.exp(scores[p] - max);
+                    scores[p] = e;
+                    sum += e;
+                }
+                java.util.Arrays.fill(s.att, qOff, qOff + hd, 0f);
+                float inv = 1f / sum;
+                for (int p = 0; p <= last; p++) {
+                    cache.addScaledValue(l, p, kvOff, scores[p] * inv, s.att, qOff, hd);
+                }
+            }
+        });
+    }
+
+    /** Reads s.xb (normed input), leaves the feed-forward output in s.xb2. */
+    private void feedForward(LayerWeights w, int m, Scratch s) {
+        int ffn = config.ffnDim();
+        switch (config.activation()) {
+            case SWIGLU -> {
+                w.gate().apply(pool, s.xb, m, s.hb);
+                w.up().apply(pool, s.xb, m, s.hb2);
+                Ops.swiglu(s.hb, s.hb, s.hb2, m * ffn);
+            }
+            case GELU_TANH -> {
+                w.up().apply(pool, s.xb, m, s.hb);
+                Ops.geluTanh(s.hb, m * ffn);
+            }
+            case GELU_ERF -> {
+                w.up().apply(pool, s.xb, m, s.hb);
+                Ops.geluErf(s.hb, m * ffn);
+            }
+        }
+        w.down().apply(pool, s.hb, m, s.xb2);
+    }
+
+    /** Activation buffers for up to {@code rows} tokens, grown on demand. */
+    private static final class Scratch {
+        private final ModelConfig c;
+        private int rows;
+        float[] x, xb, xb2, residual, q, k, v, qkv, att, hb, hb2;
+        final float[][] scores;
+
+        Scratch(ModelConfig c, int workers) {
+            this.c = c;
+            this.scores = new float[workers][c.contextLength()];
+            allocate(1);
+        }
+
+        Scratch ensure(int m) {
+            if (m > rows) {
+                allocate(m);
+            }
+            return this;
+        }
+
+        private void allocate(int m) {
+            rows = m;
+            int dim = c.dim();
+            x = new float[m * dim];
+            xb = new float[m * dim];
+            xb2 = new float[m * dim];
+            residual = new float[m * dim];
+            q = new float[m * c.qDim()];
+            k = new float[m * c.kvDim()];
+            v = new float[m * c.kvDim()];
+            qkv = new float[m * (c.qDim() + 2 * c.kvDim())];
+            att = new float[m * c.qDim()];
+            hb = new float[m * c.ffnDim()];
+            hb2 = new float[m * c.ffnDim()];
+        }
+    }
+
+    /** Resolves canonical tensor names into typed layer weights, checking shapes and kernel support. */
+    private static final class WeightBinder {
+        private final ModelWeights w;
+        private final ModelConfig c;
+
+        WeightBinder(ModelWeights w) {
+            this.w = w;
+            this.c = w.config();
+        }
+
+        Tensor embedding() {
+            Tensor t = w.tensor("token_embd.weight");
+            expect(t, c.vocabSize(), c.dim());
+            if (!Dequantize.supports(t.type())) {
+                throw unsupported(t);
+            }
+            return t;
+        }
+
+        Linear output() {
+            Tensor t = w.optional("output.weight");
+            return linear(t != null ? "output" : "token_embd", c.vocabSize(), c.dim(), false);
+        }
+
+        Norm norm(String name) {
+            Tensor weight = w.tensor(name + ".weight");
+            expect(weight, 1, c.dim());
+            Tensor bias = w.optional(name + ".bias");
+            return new Norm(Dequantize.all(weight), bias == null ? null : Dequantize.all(bias), c.normEps());
+        }
+
+        LayerWeights layer(int l) {
+            String p = "blk." + l + ".";
+            int qkvRows = c.qDim() + 2 * c.kvDim();
+            boolean fused = c.qkvLayout() != QkvLayout.SEPARATE;
+            boolean swiglu = c.activation() == Activation.SWIGLU;
+            return new LayerWeights(
+                    norm(p + "attn_norm"),
+                    fused ? null : linear(p + "attn_q", c.qDim(), c.dim(), true),
+                    fused ? null : linear(p + "attn_k", c.kvDim(), c.dim(), true),
+                    fused ? null : linear(p + "attn_v", c.kvDim(), c.dim(), true),
+                    fused ? linear(p + "attn_qkv", qkvRows, c.dim(), true) : null,
+                    linear(p + "attn_output", c.dim(), c.qDim(), true),
+                    norm(p + "ffn_norm"),
+                    swiglu ? linear(p + "ffn_gate", c.ffnDim(), c.dim(), true) : null,
+                    linear(p + "ffn_up", c.ffnDim(), c.dim(), true),
+                    linear(p + "ffn_down", c.dim(), c.ffnDim(), true));
+        }
+
+        private Linear linear(String name, int rows, int cols, boolean mayHaveBias) {
+            Tensor t = w.tensor(name + ".weight");
+            expect(t, rows, cols);
+            if (!MatMul.supports(t.type())) {
+                throw unsupported(t);
+            }
+            Tensor bias = mayHaveBias ? w.optional(name + ".bias") : null;
+            if (bias != null) {
+                expect(bias, 1, rows);
+            }
+            return new Linear(t, bias == null ? null : Dequantize.all(bias));
+        }
+
+        private void expect(Tensor t, int rows, int cols) {
+            if (t.rows() != rows || t.cols() != cols) {
+                throw new ModelFormatException(w.source() + ": tensor '" + t.name() + "' has " + t.rows() + "×" + t.cols()
+                        + " elements (rows×cols), the model config expects " + rows + "×" + cols);
+            }
+        }
+
+        private ModelFormatException unsupported(Tensor t) {
+            return new ModelFormatException(w.source() + ": tensor '" + t.name() + "' has type " + t.type()
+                    + ", which Isthmus cannot compute yet (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
+        }
+    }
+}
