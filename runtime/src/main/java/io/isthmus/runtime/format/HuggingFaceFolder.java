@@ -37,7 +37,8 @@ public final class HuggingFaceFolder implements AutoCloseable {
         this.byTensor = byTensor;
     }
 
-    public static HuggingFaceFolder open(Path dir) {
+    public static HuggingFaceFolder open(Path folder) {
+        Path dir = folder.toAbsolutePath().normalize();
         JsonConfig config = new JsonConfig(readJson(dir.resolve("config.json")), dir.resolve("config.json"));
         List<SafetensorsFile> shards = new ArrayList<>();
         try {
@@ -67,7 +68,7 @@ public final class HuggingFaceFolder implements AutoCloseable {
         for (Map.Entry<String, JsonNode> e : weightMap.properties()) {
             String shardName = e.getValue().asText();
             Path shardPath = index.resolveSibling(shardName).normalize();
-            if (!shardPath.getParent().equals(index.getParent().normalize())) {
+            if (!shardPath.getParent().equals(index.getParent())) {
                 throw new ModelFormatException(index + ": shard '" + shardName + "' of tensor '" + e.getKey()
                         + "' is not a file in the model folder");
             }
