@@ -20,7 +20,8 @@ final class GgufTokenizerReader {
         TokenType[] types = types(gguf, pieces.length);
         return switch (model) {
             case "llama" -> SentencePieceBpeTokenizer.withScores(pieces, scores(gguf, pieces.length), types,
-                    special(gguf, pieces.length, true), gguf.getBoolean(PREFIX + "add_space_prefix", true));
+                    special(gguf, pieces.length, true), gguf.getBoolean(PREFIX + "add_space_prefix", true)
+                            ? SentencePieceBpeTokenizer.DummyPrefix.ALWAYS : SentencePieceBpeTokenizer.DummyPrefix.NONE);
             case "gpt2" -> new ByteLevelBpeTokenizer(pieces, types, merges(gguf),
                     special(gguf, pieces.length, false), false, false);
             default -> throw new ModelFormatException(gguf.path() + ": unsupported tokenizer model '" + model

@@ -64,21 +64,22 @@ final class HuggingFaceTokenizerReader {
                     pre.path("add_prefix_space").asBoolean(true), model.path("ignore_merges").asBoolean(false));
         }
         if (model.path("byte_fallback").asBoolean(false)) {
-            return SentencePieceBpeTokenizer.withMergeRanks(pieces, merges, types, special, spaceMarkPrefix(pre, normalizer));
+            return SentencePieceBpeTokenizer.withMergeRanks(pieces, merges, types, special, dummyPrefix(pre, normalizer));
         }
         throw error("unsupported pre_tokenizer " + pre + " / normalizer " + normalizer
                 + " (supported: ByteLevel, or byte_fallback with Metaspace or Prepend+Replace)");
     }
 
-    /** Whether a SentencePiece-style file prepends U+2581; anything that would change the text otherwise is refused. */
-    private boolean spaceMarkPrefix(JsonNode pre, JsonNode normalizer) {
+    /** How a SentencePiece-style file prepends U+2581; anything that would change the text otherwise is refused. */
+    private SentencePieceBpeTokenizer.DummyPrefix dummyPrefix(JsonNode pre, JsonNode normalizer) {
         String mark = String.valueOf(SentencePieceBpeTokenizer.SPACE_MARK);
         if ("Metaspace".equals(pre.path("type").asText()) && normalizer.isNull()) {
             if (!mark.equals(pre.path("replacement").asText(mark)) || pre.path("split").asBoolean(false)) {
                 throw error("Metaspace pre_tokenizer with another replacement or split=true is not supported");
             }
-            return pre.has("prepend_scheme") ? !"never".equals(pre.path("prepend_scheme").asText())
+            boolean prepend = pre.has("prepend_scheme") ? !"never".equals(pre.path("prepend_scheme").asText())
                     : pre.path("add_prefix_space").asBoolean(true);
+            return prepend ? SentencePieceBpeTokenizer.DummyPrefix.UNLESS_LEADING_SPACE : SentencePieceBpeTokenizer.DummyPrefix.NONE;
         }
         if (pre.isNull() && "Sequence".equals(normalizer.path("type").asText())) {
             boolean prepend = false;
@@ -95,7 +96,7 @@ final class HuggingFaceTokenizerReader {
                 }
             }
             if (replace) {
-                return prepend;
+                return prepend ? SentencePieceBpeTokenizer.DummyPrefix.ALWAYS : SentencePieceBpeTokenizer.DummyPrefix.NONE;
             }
         }
         throw error("unsupported pre_tokenizer " + pre + " / normalizer " + normalizer + " for a byte_fallback BPE");

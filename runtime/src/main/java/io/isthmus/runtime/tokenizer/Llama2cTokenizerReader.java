@@ -75,6 +75,7 @@ final class Llama2cTokenizerReader {
         types[BOS] = TokenType.CONTROL;
         types[EOS] = TokenType.CONTROL;
         // llama2.c's run.c always adds BOS and a dummy-prefix space, never EOS.
-        return SentencePieceBpeTokenizer.withScores(pieces, scores, types, SpecialTokens.of(BOS, EOS, true, false), true);
+        return SentencePieceBpeTokenizer.withScores(pieces, scores, types, SpecialTokens.of(BOS, EOS, true, false),
+                SentencePieceBpeTokenizer.DummyPrefix.ALWAYS);
     }
 }

@@ -17,20 +17,28 @@ import java.util.Map;
 public final class SentencePieceBpeTokenizer extends VocabularyTokenizer {
     static final char SPACE_MARK = '\u2581';
 
+    /** Whether a space is put before each run of text. */
+    enum DummyPrefix {
+        NONE,
+        ALWAYS,
+        /** HF {@code Metaspace}: not when the text already starts with a space. */
+        UNLESS_LEADING_SPACE
+    }
+
     /** Pieces that text may turn into (normal and user-defined), by text. */
     private final Map<String, Integer> textPieces;
     private final float[] scores;
     private final MergeRanks mergeRanks;
     private final int[] byteIds;
     private final int unknownId;
-    private final boolean addSpacePrefix;
+    private final DummyPrefix dummyPrefix;
 
     private SentencePieceBpeTokenizer(String[] pieces, float[] scores, MergeRanks mergeRanks, TokenType[] types,
-                                      SpecialTokens special, boolean addSpacePrefix) {
+                                      SpecialTokens special, DummyPrefix dummyPrefix) {
         super(pieces, types, pieceBytes(pieces, types), special);
         this.scores = scores;
         this.mergeRanks = mergeRanks;
-        this.addSpacePrefix = addSpacePrefix;
+        this.dummyPrefix = dummyPrefix;
         this.textPieces = HashMap.newHashMap(pieces.length);
         this.byteIds = new int[256];
         Arrays.fill(byteIds, -1);
@@ -49,14 +57,14 @@ public final class SentencePieceBpeTokenizer extends VocabularyTokenizer {
 
     /** Merges by piece score, as SentencePiece and llama.cpp do; {@code scores[id]} is the score of piece {@code id}. */
     static SentencePieceBpeTokenizer withScores(String[] pieces, float[] scores, TokenType[] types,
-                                                SpecialTokens special, boolean addSpacePrefix) {
-        return new SentencePieceBpeTokenizer(pieces, scores, null, types, special, addSpacePrefix);
+                                                SpecialTokens special, DummyPrefix dummyPrefix) {
+        return new SentencePieceBpeTokenizer(pieces, scores, null, types, special, dummyPrefix);
     }
 
     /** Merges by the rank of the pair in a merge list, as Hugging Face's BPE model does. */
     static SentencePieceBpeTokenizer withMergeRanks(String[] pieces, MergeRanks mergeRanks, TokenType[] types,
-                                                    SpecialTokens special, boolean addSpacePrefix) {
-        return new SentencePieceBpeTokenizer(pieces, null, mergeRanks, types, special, addSpacePrefix);
+                                                    SpecialTokens special, DummyPrefix dummyPrefix) {
+        return new SentencePieceBpeTokenizer(pieces, null, mergeRanks, types, special, dummyPrefix);
     }
 
     /** The byte of a {@code <0xXX>} piece, or -1 when {@code piece} is not one. */
@@ -86,7 +94,9 @@ public final class SentencePieceBpeTokenizer extends VocabularyTokenizer {
 
     @Override
     void encodeText(String text, IntSink out) {
-        String normalized = (addSpacePrefix ? " " + text : text).replace(' ', SPACE_MARK);
+        boolean prefix = dummyPrefix == DummyPrefix.ALWAYS
+                || dummyPrefix == DummyPrefix.UNLESS_LEADING_SPACE && !text.startsWith(" ");
+        String normalized = (prefix ? " " + text : text).replace(' ', SPACE_MARK);
         BpeMerger.PairPriority priority = mergeRanks != null ? mergeRanks::priority : this::scoreOfMerged;
         int[] bounds = BpeMerger.merge(normalized, priority);
         for (int k = 0; k + 1 < bounds.length; k++) {

@@ -18,7 +18,8 @@ class UserDefinedTokensTest {
     private static final float[] SCORES = {0, 0, 0, 0, -1, -2, -3, -4, -5, -6, 0, 0};
 
     private static SentencePieceBpeTokenizer tokenizer() {
-        return SentencePieceBpeTokenizer.withScores(PIECES, SCORES, TYPES, SpecialTokens.of(1, 2, true, true), true);
+        return SentencePieceBpeTokenizer.withScores(PIECES, SCORES, TYPES, SpecialTokens.of(1, 2, true, true),
+                SentencePieceBpeTokenizer.DummyPrefix.ALWAYS);
     }
 
     @Test
