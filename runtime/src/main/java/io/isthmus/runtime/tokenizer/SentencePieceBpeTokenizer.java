@@ -32,6 +32,8 @@ public final class SentencePieceBpeTokenizer extends VocabularyTokenizer {
     private final int[] byteIds;
     private final int unknownId;
     private final DummyPrefix dummyPrefix;
+    /** True when no piece may merge across a word start ("x▁" with x not ▁), so that words can merge separately. */
+    private final boolean mergesStayInWords;
 
     private SentencePieceBpeTokenizer(String[] pieces, float[] scores, MergeRanks mergeRanks, TokenType[] types,
                                       SpecialTokens special, DummyPrefix dummyPrefix) {
@@ -53,6 +55,17 @@ public final class SentencePieceBpeTokenizer extends VocabularyTokenizer {
             }
         }
         this.unknownId = unknown;
+        this.mergesStayInWords = mergeRanks == null
+                && textPieces.keySet().stream().noneMatch(SentencePieceBpeTokenizer::hasWordStartInside);
+    }
+
+    private static boolean hasWordStartInside(String piece) {
+        for (int i = 1; i < piece.length(); i++) {
+            if (piece.charAt(i) == SPACE_MARK && piece.charAt(i - 1) != SPACE_MARK) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Merges by piece score, as SentencePiece and llama.cpp do; {@code scores[id]} is the score of piece {@code id}. */
@@ -97,6 +110,23 @@ public final class SentencePieceBpeTokenizer extends VocabularyTokenizer {
         boolean prefix = dummyPrefix == DummyPrefix.ALWAYS
                 || dummyPrefix == DummyPrefix.UNLESS_LEADING_SPACE && !text.startsWith(" ");
         String normalized = (prefix ? " " + text : text).replace(' ', SPACE_MARK);
+        if (!mergesStayInWords) {
+            encodeNormalized(normalized, out);
+            return;
+        }
+        // Merges in different words are independent, so merging word by word gives the same result with
+        // small queues instead of one the size of the text.
+        int wordStart = 0;
+        for (int i = 1; i < normalized.length(); i++) {
+            if (normalized.charAt(i) == SPACE_MARK && normalized.charAt(i - 1) != SPACE_MARK) {
+                encodeNormalized(normalized.substring(wordStart, i), out);
+                wordStart = i;
+            }
+        }
+        encodeNormalized(normalized.substring(wordStart), out);
+    }
+
+    private void encodeNormalized(String normalized, IntSink out) {
         BpeMerger.PairPriority priority = mergeRanks != null ? mergeRanks::priority : this::scoreOfMerged;
         int[] bounds = BpeMerger.merge(normalized, priority);
         for (int k = 0; k + 1 < bounds.length; k++) {

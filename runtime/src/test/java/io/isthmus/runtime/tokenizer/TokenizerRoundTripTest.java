@@ -67,6 +67,7 @@ class TokenizerRoundTripTest {
             int[] ids = t.encode(megabyte, false);
             double seconds = (System.nanoTime() - start) / 1e9;
             assertEquals(megabyte, stripDummyPrefix(t, t.decode(ids)));
+            System.out.printf("%s: 1 MiB -> %d ids in %.2f s%n", t.getClass().getSimpleName(), ids.length, seconds);
             assertTrue(seconds < 3, t.getClass().getSimpleName() + " took " + seconds + " s for 1 MiB");
         }
     }
