@@ -1,5 +1,8 @@
 package io.isthmus.runtime.tokenizer;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+
 /**
  * Text ↔ token ids, built from the model's own vocabulary files. Implementations are immutable
  * and safe to share between threads.
@@ -18,8 +21,17 @@ public interface Tokenizer {
     /** Raw bytes of one token's text (byte-fallback tokens give one byte; control tokens give none). */
     byte[] tokenBytes(int id);
 
-    /** The text of {@code ids} (control tokens omitted, invalid UTF-8 replaced). */
-    String decode(int[] ids);
+    /**
+     * The text of {@code ids} (control tokens omitted, invalid UTF-8 replaced): the concatenated
+     * {@link #tokenBytes} read as UTF-8, so byte-fallback tokens of one character join up again.
+     */
+    default String decode(int[] ids) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(ids.length * 4);
+        for (int id : ids) {
+            bytes.writeBytes(tokenBytes(id));
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
 
     /** The beginning-of-sequence id, or -1 when the vocabulary has none. */
     int bosId();
