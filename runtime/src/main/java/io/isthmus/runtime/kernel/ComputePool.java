@@ -1,0 +1,338 @@
+package io.isthmus.runtime.kernel;
+
+import io.isthmus.numa.Affinity;
+import io.isthmus.numa.CpuSet;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A fixed team of compute threads for data-parallel kernels, one per CPU, each pinned to its own
+ * CPU. The thread calling {@link #parallelFor} takes part as worker 0 (the first such thread is
+ * pinned to the first CPU until {@link #close()}), workers 1..size-1 are daemon threads owned by
+ * the pool.
+ *
+ * <p>Hand-off: the caller publishes the task and bumps a generation counter; workers spin on it
+ * (with {@link Thread#onSpinWait()}) for {@link #SPIN_NANOS} after their last region before they
+ * park, so back-to-back regions (the layers of a decode step) cost a cache-line round trip, not a
+ * wake-up. Join: each worker decrements a pending counter the caller spins on.
+ *
+ * <p>Regions are not nested: a {@code parallelFor} from inside a task runs inline on the calling
+ * worker. Concurrent callers from different threads take turns.
+ */
+public final class ComputePool implements AutoCloseable {
+
+    /** What a region runs: the half-open range {@code [from, to)} on worker {@code worker}. */
+    @FunctionalInterface
+    public interface RangeTask {
+        void run(int from, int to, int worker);
+    }
+
+    /** How long an idle worker spins before it parks. */
+    static final long SPIN_NANOS = 2_000_000;
+
+    private static final System.Logger LOG = System.getLogger(ComputePool.class.getName());
+    private static final VarHandle GENERATION;
+    private static final VarHandle PENDING;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            GENERATION = l.findVarHandle(ComputePool.class, "generation", long.class);
+            PENDING = l.findVarHandle(ComputePool.class, "pending", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final int size;
+    private final int[] cpus;       // cpus[w] is worker w's CPU, or null when not pinning
+    private final Worker[] workers; // index 0 unused (the caller)
+    private final ReentrantLock callerLock = new ReentrantLock();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+    // region state, written by the caller before the generation bump (release), read after (acquire)
+    private RangeTask task;
+    private int n;
+    private int grain;
+    @SuppressWarnings("unused") private long p0, p1, p2, p3, p4, p5, p6; // keep the hot words apart
+    private volatile long generation;
+    @SuppressWarnings("unused") private long q0, q1, q2, q3, q4, q5, q6;
+    private volatile int pending;
+    private volatile boolean closed;
+    private volatile boolean pinningFailed;
+    private Thread pinnedCaller;
+    private CpuSet callerAffinity;
+
+    /** One worker per CPU this process may use, pinned. */
+    public ComputePool() {
+        this(Affinity.currentAffinity(), true);
+    }
+
+    /**
+     * {@code threads} workers, pinned to the first {@code threads} CPUs this process may use; with
+     * more threads than CPUs (useful in tests only) they run unpinned.
+     */
+    public ComputePool(int threads) {
+        this(threads, allowedOrNull());
+    }
+
+    private ComputePool(int threads, CpuSet allowed) {
+        this(allowed != null && threads <= allowed.size()
+                        ? CpuSet.of(java.util.Arrays.copyOf(allowed.toArray(), threads))
+                        : CpuSet.range(0, checkThreads(threads) - 1),
+                allowed != null && threads <= allowed.size());
+    }
+
+    /** One worker per CPU of {@code cpus}, pinned when {@code pin}. */
+    public ComputePool(CpuSet cpus, boolean pin) {
+        if (cpus.isEmpty()) {
+            throw new IllegalArgumentException("compute pool needs at least one CPU");
+        }
+        this.size = cpus.size();
+        this.cpus = pin ? cpus.toArray() : null;
+        this.workers = new Worker[size];
+        for (int w = 1; w < size; w++) {
+            workers[w] = new Worker(w);
+            workers[w].start();
+        }
+    }
+
+    private static int checkThreads(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("thread count must be positive, not " + threads);
+        }
+        return threads;
+    }
+
+    private static CpuSet allowedOrNull() {
+        try {
+            return Affinity.currentAffinity();
+        } catch (RuntimeException | LinkageError e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot read CPU affinity (" + e.getMessage()
+                    + "); compute threads run unpinned");
+            return null;
+        }
+    }
+
+    /** Number of workers, the caller included. */
+    public int size() {
+        return size;
+    }
+
+    /** Runs {@code task} over {@code [0, n)} split into one contiguous range per worker. */
+    public void parallelFor(int n, RangeTask task) {
+        parallelFor(n, 1, task);
+    }
+
+    /**
+     * Runs {@code task} over {@code [0, n)} split into one contiguous range per worker, each range
+     * starting at a multiple of {@code grain} (so blocks of rows line up with caches). Workers
+     * whose share is empty are not called. Returns when every range is done; the first exception
+     * thrown by any worker is rethrown here.
+     */
+    public void parallelFor(int n, int grain, RangeTask task) {
+        if (n < 0 || grain < 1) {
+            throw new IllegalArgumentException("bad region: n=" + n + ", grain=" + grain);
+        }
+        if (n == 0) {
+            return;
+        }
+        if (Thread.currentThread() instanceof Worker w) { // nested: run inline
+            task.run(0, n, w.index);
+            return;
+        }
+        if (size == 1 || n <= grain || callerLock.isHeldByCurrentThread()) {
+            task.run(0, n, 0);
+            return;
+        }
+        if (closed) {
+            throw new IllegalStateException("compute pool is closed");
+        }
+        callerLock.lock();
+        try {
+            pinCaller();
+            this.task = task;
+            this.n = n;
+            this.grain = grain;
+            PENDING.setVolatile(this, size - 1);
+            long gen = generation + 1;
+            GENERATION.setVolatile(this, gen);
+            for (int w = 1; w < size; w++) {
+                if (workers[w].parked) {
+                    LockSupport.unpark(workers[w]);
+                }
+            }
+            try {
+                runShare(0);
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            }
+            while (pending != 0) {
+                Thread.onSpinWait();
+            }
+            this.task = null;
+            Throwable t = failure.getAndSet(null);
+            if (t != null) {
+                throw rethrow(t);
+            }
+        } finally {
+            callerLock.unlock();
+        }
+    }
+
+    private void runShare(int w) {
+        int chunks = Math.ceilDiv(n, grain);
+        int c0 = (int) ((long) chunks * w / size);
+        int c1 = (int) ((long) chunks * (w + 1) / size);
+        int from = c0 * grain;
+        int to = Math.min(n, c1 * grain);
+        if (from < to) {
+            task.run(from, to, w);
+        }
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new RuntimeException(t);
+    }
+
+    /**
+     * Pins the first thread that runs a region to worker 0's CPU, remembering its former affinity
+     * for {@link #close()}: threads inherit their creator's mask, so a caller left pinned would
+     * confine every thread it starts later (another pool's workers included) to one CPU.
+     */
+    private void pinCaller() {
+        if (cpus != null && pinnedCaller == null) {
+            pinnedCaller = Thread.currentThread();
+            try {
+                callerAffinity = Affinity.currentAffinity();
+            } catch (RuntimeException | LinkageError e) {
+                callerAffinity = null;
+            }
+            pin(0);
+        }
+    }
+
+    private void pin(int w) {
+        try {
+            Affinity.pinCurrentThread(cpus[w]);
+        } catch (RuntimeException | LinkageError e) {
+            if (!pinningFailed) { // racy by design: at most a few duplicate warnings
+                pinningFailed = true;
+                LOG.log(System.Logger.Level.WARNING, "cannot pin compute threads (" + e.getMessage()
+                        + "); they run unpinned");
+            }
+        }
+    }
+
+    /** Whether pinning failed for some thread (the pool then runs unpinned). */
+    public boolean pinningFailed() {
+        return pinningFailed;
+    }
+
+    /**
+     * Stops the workers; later regions throw. Called from the thread that ran the regions, it
+     * also gives that thread back the CPU affinity it had before.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (pinnedCaller == Thread.currentThread() && callerAffinity != null) {
+            try {
+                Affinity.setCurrentThreadAffinity(callerAffinity);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "cannot restore the caller's CPU affinity: " + e.getMessage());
+            }
+        }
+        GENERATION.getAndAdd(this, 1L);
+        for (int w = 1; w < size; w++) {
+            LockSupport.unpark(workers[w]);
+        }
+        for (int w = 1; w < size; w++) {
+            try {
+                workers[w].join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private final class Worker extends Thread {
+        final int index;
+        volatile boolean parked;
+
+        Worker(int index) {
+            super("isthmus-compute-" + index);
+            this.index = index;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            if (cpus != null) {
+                pin(index);
+            }
+            long seen = 0; // the constructor's value: a region posted before this line still counts
+            while (true) {
+                long gen = await(seen);
+                if (closed) {
+                    return;
+                }
+                seen = gen;
+                try {
+                    runShare(index);
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+                PENDING.getAndAdd(ComputePool.this, -1);
+            }
+        }
+
+        /** Waits for a generation other than {@code seen}: spin first, then park. */
+        private long await(long seen) {
+            long gen;
+            long spinStart = 0;
+            for (int i = 0; ; i++) {
+                gen = generation;
+                if (gen != seen) {
+                    return gen;
+                }
+                if ((i & 1023) == 1023) {
+                    long now = System.nanoTime();
+                    if (spinStart == 0) {
+                        spinStart = now;
+                    } else if (now - spinStart > SPIN_NANOS) {
+                        break;
+                    }
+                }
+                Thread.onSpinWait();
+            }
+            while (true) {
+                parked = true;
+                gen = generation; // re-check after announcing: the caller reads parked after its bump
+                if (gen != seen) {
+                    parked = false;
+                    return gen;
+                }
+                LockSupport.park(this);
+                parked = false;
+                gen = generation;
+                if (gen != seen) {
+                    return gen;
+                }
+            }
+        }
+    }
+}

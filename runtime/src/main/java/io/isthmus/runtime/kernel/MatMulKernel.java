@@ -1,0 +1,15 @@
+package io.isthmus.runtime.kernel;
+
+import io.isthmus.runtime.tensor.Tensor;
+
+/**
+ * {@code y = x · Wᵀ} for a slice of output rows. {@code x} holds {@code m} rows of
+ * {@code k = w.cols()} floats, row-major from {@code xOff}; {@code y} holds {@code m} rows of
+ * {@code n = w.rows()} floats from {@code yOff}. Computes {@code y[i][r] = Σ_c W[r][c]·x[i][c]}
+ * for {@code r} in {@code [rowFrom, rowTo)} and every {@code i < m}; other entries of y are left
+ * alone, so disjoint row ranges may run on different threads.
+ */
+public interface MatMulKernel {
+
+    void matmul(Tensor w, float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo);
+}

@@ -1,0 +1,30 @@
+package io.isthmus.runtime.kernel;
+
+import io.isthmus.runtime.tensor.GgmlType;
+
+/** The matrix kernel for each weight type. */
+public final class MatMulKernels {
+
+    private static final MatMulKernel F32 = new F32Kernel();
+    private static final MatMulKernel F16 = new HalfKernel(GgmlType.F16);
+    private static final MatMulKernel BF16 = new HalfKernel(GgmlType.BF16);
+    private static final MatMulKernel Q8_0 = new Q8_0Kernel();
+    private static final MatMulKernel Q4_0 = new Q4_0Kernel();
+    private static final MatMulKernel DEQUANTIZING = new DequantizingKernel();
+
+    private MatMulKernels() {
+    }
+
+    /** The kernel for weights of {@code type}; throws for types Isthmus cannot multiply. */
+    public static MatMulKernel forType(GgmlType type) {
+        return switch (type) {
+            case F32 -> F32;
+            case F16 -> F16;
+            case BF16 -> BF16;
+            case Q8_0 -> Q8_0;
+            case Q4_0 -> Q4_0;
+            case Q4_K, Q6_K -> DEQUANTIZING;
+            default -> throw new UnsupportedOperationException("no matrix kernel for weight type " + type);
+        };
+    }
+}

@@ -1,0 +1,97 @@
+package io.isthmus.runtime.kernel;
+
+import static io.isthmus.runtime.kernel.VectorSettings.B;
+import static io.isthmus.runtime.kernel.VectorSettings.F;
+import static io.isthmus.runtime.kernel.VectorSettings.LANES;
+
+import io.isthmus.runtime.tensor.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q8_0 weights (blocks of 32: f16 scale + 32 int8). The int8 values widen to floats in registers;
+ * for one x row the block's products are summed first and scaled once per block, for four x rows
+ * the decoded weights are scaled once and shared by the four accumulators.
+ */
+final class Q8_0Kernel extends RowTiledKernel {
+
+    private static final int BLOCK = 32;
+    private static final int BLOCK_BYTES = 34;
+    /** Float vectors per byte-vector load (2 at 128 bits, else 1). */
+    private static final int PARTS = B.length() / LANES;
+
+    Q8_0Kernel() {
+        super(GgmlType.Q8_0);
+    }
+
+    private static FloatVector part(ByteVector q, int p) {
+        return (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
+    }
+
+    @Override
+    float dot1(MemorySegment w, long off, int k, float[] x, int xo) {
+        int full = k / BLOCK;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        int b = 0;
+        for (; b + 1 < full; b += 2) { // two blocks per step: independent chains
+            acc0 = block(w, off + (long) b * BLOCK_BYTES, x, xo + b * BLOCK, acc0);
+            acc1 = block(w, off + (long) (b + 1) * BLOCK_BYTES, x, xo + (b + 1) * BLOCK, acc1);
+        }
+        if (b < full) {
+            acc0 = block(w, off + (long) b * BLOCK_BYTES, x, xo + b * BLOCK, acc0);
+        }
+        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return s + tail(w, off, k, x, xo);
+    }
+
+    private static FloatVector block(MemorySegment w, long bo, float[] x, int xc, FloatVector acc) {
+        FloatVector sum = FloatVector.zero(F);
+        for (int j = 0; j < BLOCK; j += B.length()) {
+            ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN);
+            for (int p = 0; p < PARTS; p++) {
+                sum = part(q, p).fma(FloatVector.fromArray(F, x, xc + j + p * LANES), sum);
+            }
+        }
+        return sum.fma(FloatVector.broadcast(F, Dequantize.f16(w, bo)), acc);
+    }
+
+    /** The partial last block of a row whose length is not a multiple of 32 (0 when there is none). */
+    private static float tail(MemorySegment w, long off, int k, float[] x, int xo) {
+        int rest = k % BLOCK;
+        if (rest == 0) {
+            return 0;
+        }
+        float[] v = new float[BLOCK];
+        Dequantize.q8_0(w, off + (long) (k / BLOCK) * BLOCK_BYTES, v, 0);
+        return scalarDot(v, rest, x, xo + k - rest);
+    }
+
+    @Override
+    void dot4(MemorySegment w, long off, int k, float[] x, int x0, int x1, int x2, int x3, float[] out) {
+        int full = k / BLOCK;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < full; b++) {
+            long bo = off + (long) b * BLOCK_BYTES;
+            FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, bo));
+            int c = b * BLOCK;
+            for (int j = 0; j < BLOCK; j += B.length()) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN);
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector wv = part(q, p).mul(d);
+                    int cc = c + j + p * LANES;
+                    a0 = wv.fma(FloatVector.fromArray(F, x, x0 + cc), a0);
+                    a1 = wv.fma(FloatVector.fromArray(F, x, x1 + cc), a1);
+                    a2 = wv.fma(FloatVector.fromArray(F, x, x2 + cc), a2);
+                    a3 = wv.fma(FloatVector.fromArray(F, x, x3 + cc), a3);
+                }
+            }
+        }
+        out[0] = a0.reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, x0);
+        out[1] = a1.reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, x1);
+        out[2] = a2.reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, x2);
+        out[3] = a3.reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, x3);
+    }
+}

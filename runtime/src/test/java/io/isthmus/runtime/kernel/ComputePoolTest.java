@@ -1,0 +1,127 @@
+package io.isthmus.runtime.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+
+class ComputePoolTest {
+
+    @Test
+    void runsEveryIndexExactlyOnce() {
+        for (int threads : new int[] {1, 2, 3, 5}) {
+            try (ComputePool pool = new ComputePool(threads)) {
+                assertEquals(threads, pool.size());
+                for (int n : new int[] {0, 1, 2, 7, 16, 17, 100, 1000, 4099}) {
+                    for (int grain : new int[] {1, 4, 16}) {
+                        AtomicIntegerArray hits = new AtomicIntegerArray(n);
+                        boolean[] workerSeen = new boolean[threads];
+                        pool.parallelFor(n, grain, (from, to, worker) -> {
+                            assertTrue(from < to);
+                            assertTrue(from % grain == 0, "range start aligned to the grain");
+                            workerSeen[worker] = true;
+                            for (int i = from; i < to; i++) {
+                                hits.incrementAndGet(i);
+                            }
+                        });
+                        for (int i = 0; i < n; i++) {
+                            assertEquals(1, hits.get(i), "index " + i + " of " + n + " with grain " + grain);
+                        }
+                        if (n >= threads * grain) {
+                            for (boolean seen : workerSeen) {
+                                assertTrue(seen, "every worker gets work when there is enough");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void manyRegionsBackToBack() {
+        try (ComputePool pool = new ComputePool(2)) {
+            long[] sums = new long[2];
+            for (int rep = 0; rep < 20_000; rep++) {
+                pool.parallelFor(64, (from, to, w) -> sums[w] += to - from);
+            }
+            assertEquals(20_000L * 64, sums[0] + sums[1]);
+        }
+    }
+
+    @Test
+    void propagatesWorkerExceptions() {
+        try (ComputePool pool = new ComputePool(3)) {
+            IllegalStateException boom = new IllegalStateException("boom");
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> pool.parallelFor(300, (from, to, w) -> {
+                        if (w == 2) {
+                            throw boom;
+                        }
+                    }));
+            assertSame(boom, e);
+            assertThrows(ArithmeticException.class, () -> pool.parallelFor(300, (from, to, w) -> {
+                if (w == 0) {
+                    throw new ArithmeticException("caller's share");
+                }
+            }));
+            // still usable afterwards
+            AtomicIntegerArray hits = new AtomicIntegerArray(300);
+            pool.parallelFor(300, (from, to, w) -> {
+                for (int i = from; i < to; i++) {
+                    hits.incrementAndGet(i);
+                }
+            });
+            for (int i = 0; i < 300; i++) {
+                assertEquals(1, hits.get(i));
+            }
+        }
+    }
+
+    @Test
+    void nestedRegionsRunInline() {
+        try (ComputePool pool = new ComputePool(2)) {
+            AtomicIntegerArray hits = new AtomicIntegerArray(100);
+            pool.parallelFor(10, (from, to, w) -> {
+                for (int i = from; i < to; i++) {
+                    int base = i * 10;
+                    pool.parallelFor(10, (f, t, w2) -> {
+                        for (int j = f; j < t; j++) {
+                            hits.incrementAndGet(base + j);
+                        }
+                    });
+                }
+            });
+            for (int i = 0; i < 100; i++) {
+                assertEquals(1, hits.get(i));
+            }
+        }
+    }
+
+    @Test
+    void closeRestoresTheCallersAffinity() {
+        io.isthmus.numa.CpuSet before = io.isthmus.numa.Affinity.currentAffinity();
+        try (ComputePool pool = new ComputePool(Math.min(2, before.size()))) {
+            pool.parallelFor(100, (f, t, w) -> { });
+        }
+        assertEquals(before, io.isthmus.numa.Affinity.currentAffinity());
+    }
+
+    @Test
+    void closedPoolRefusesWork() {
+        ComputePool pool = new ComputePool(2);
+        pool.close();
+        assertThrows(IllegalStateException.class, () -> pool.parallelFor(100, (f, t, w) -> { }));
+    }
+
+    @Test
+    void forkJoinCostIsMeasured() {
+        try (ComputePool pool = new ComputePool(2)) {
+            long median = PoolBenchmark.medianRegionNanos(pool, 20_000);
+            assertTrue(median > 0 && median < 1_000_000, "median fork-join " + median + " ns");
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package io.isthmus.runtime.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isthmus.runtime.tensor.GgmlType;
+import io.isthmus.runtime.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class MatMulKernelTest {
+
+    private static final double TOLERANCE = 1e-5;
+    private static final int[] KS = {172, 64, 256 + 32, 33, 1000};
+    private static final int[] NS = {7, 173};
+    private static final int[] MS = {1, 2, 3, 5, 8};
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0"})
+    void kernelMatchesScalarReference(GgmlType type) {
+        Random rnd = new Random(type.ordinal());
+        try (Arena arena = Arena.ofConfined()) {
+            for (int k : KS) {
+                for (int n : NS) {
+                    Tensor w = Quantize.quantize(arena, "w", type, Reference.gaussian(rnd, n * k, 0.05), 0, n, k);
+                    for (int m : MS) {
+                        check(w, m, 0, n, rnd);
+                        check(w, m, 3, Math.min(n, 5 + n / 2), rnd); // a row range
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K"})
+    void kQuantKernelMatchesScalarReference(GgmlType type) {
+        Random rnd = new Random(7);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int n : NS) {
+                int k = 512;
+                Tensor w = KQuantBlocks.randomTensor(arena, type, n, k, rnd);
+                for (int m : MS) {
+                    check(w, m, 0, n, rnd);
+                    check(w, m, 2, n - 1, rnd);
+                }
+            }
+        }
+    }
+
+    private static void check(Tensor w, int m, int rowFrom, int rowTo, Random rnd) {
+        int k = w.cols(), n = w.rows();
+        int xOff = 3, yOff = 5;
+        float[] x = Reference.gaussian(rnd, xOff + m * k, 1);
+        float[] y = new float[yOff + m * n + 2];
+        Arrays.fill(y, Float.NaN);
+        MatMulKernels.forType(w.type()).matmul(w, x, xOff, m, y, yOff, rowFrom, rowTo);
+        double[] want = Reference.matmul(w, x, xOff, m);
+        double err = Reference.relativeError(y, yOff, want, m, n, rowFrom, rowTo);
+        String what = w.type() + " k=" + k + " n=" + n + " m=" + m + " rows " + rowFrom + ".." + rowTo;
+        assertTrue(err < TOLERANCE, what + ": relative error " + err);
+        for (int i = 0; i < y.length; i++) { // outside the slice nothing is written
+            int rel = i - yOff, r = rel % n;
+            boolean inside = rel >= 0 && rel < m * n && r >= rowFrom && r < rowTo;
+            if (!inside) {
+                assertTrue(Float.isNaN(y[i]), what + ": wrote y[" + i + "]");
+            }
+        }
+    }
+
+    @Test
+    void linearSplitsRowsAcrossThePool() {
+        Random rnd = new Random(1);
+        try (Arena arena = Arena.ofShared(); ComputePool pool = new ComputePool(3)) { // workers read the weights
+            for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.F16, GgmlType.Q6_K}) {
+                int n = 173, k = 256;
+                Tensor w = type == GgmlType.Q6_K ? KQuantBlocks.randomTensor(arena, type, n, k, rnd)
+                        : Quantize.quantize(arena, "w", type, Reference.gaussian(rnd, n * k, 0.05), 0, n, k);
+                for (int m : new int[] {1, 4, 6}) {
+                    float[] x = Reference.gaussian(rnd, m * k, 1);
+                    float[] y = new float[m * n];
+                    Linear.matmul(pool, w, x, m, y);
+                    double err = Reference.relativeError(y, 0, Reference.matmul(w, x, 0, m), m, n, 0, n);
+                    assertTrue(err < TOLERANCE, type + " m=" + m + ": " + err);
+                }
+            }
+        }
+    }
+
+    @Test
+    void wrongTypeAndBadRangesAreRejected() {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor w = Quantize.quantize(arena, "w", GgmlType.F16, new float[64], 0, 2, 32);
+            float[] x = new float[32], y = new float[2];
+            assertThrows(IllegalArgumentException.class,
+                    () -> MatMulKernels.forType(GgmlType.Q8_0).matmul(w, x, 0, 1, y, 0, 0, 2));
+            assertThrows(IndexOutOfBoundsException.class,
+                    () -> MatMulKernels.forType(GgmlType.F16).matmul(w, x, 0, 1, y, 0, 0, 3));
+            assertThrows(IndexOutOfBoundsException.class,
+                    () -> MatMulKernels.forType(GgmlType.F16).matmul(w, x, 1, 1, y, 0, 0, 2));
+            assertThrows(UnsupportedOperationException.class, () -> MatMulKernels.forType(GgmlType.Q5_K));
+        }
+    }
+
+    @Test
+    void q4_0UsesBothNibblesInGgmlOrder() {
+        // one block: byte j = (j & 15) | (15 - j) << 4, d = 1 → element j = (j&15) - 8, element j+16 = 7 - j
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate(18);
+            seg.set(Dequantize.SHORT_LE, 0, Float.floatToFloat16(1f));
+            for (int j = 0; j < 16; j++) {
+                seg.set(ValueLayout.JAVA_BYTE, 2 + j, (byte) (j | (15 - j) << 4));
+            }
+            Tensor w = new Tensor("w", GgmlType.Q4_0, new long[] {32, 1}, seg);
+            float[] row = new float[32];
+            Dequantize.row(w, 0, row, 0);
+            for (int j = 0; j < 16; j++) {
+                assertEquals(j - 8, row[j]);
+                assertEquals(7 - j, row[j + 16]);
+            }
+            for (int c = 0; c < 32; c++) { // a one-hot x picks out each element through the kernel
+                float[] x = new float[32];
+                x[c] = 1;
+                float[] y = new float[1];
+                MatMulKernels.forType(GgmlType.Q4_0).matmul(w, x, 0, 1, y, 0, 0, 1);
+                assertEquals(row[c], y[0], "element " + c);
+            }
+        }
+    }
+}
