@@ -1,5 +1,7 @@
 package io.isthmus.runtime.config;
 
+import io.isthmus.runtime.model.KvCacheType;
+
 import java.util.Objects;
 import java.util.OptionalInt;
 
@@ -9,24 +11,9 @@ import java.util.OptionalInt;
  * @param dtype     element type of cached keys and values
  * @param maxTokens cache length in tokens; absent means the model's context length
  */
-public record KvCacheSpec(Dtype dtype, OptionalInt maxTokens) {
+public record KvCacheSpec(KvCacheType dtype, OptionalInt maxTokens) {
 
-    public static final KvCacheSpec DEFAULT = new KvCacheSpec(Dtype.F32, OptionalInt.empty());
-
-    /** Element types the cache can hold, by their model.yaml names. */
-    public enum Dtype {
-        F32("f32"), BF16("bf16");
-
-        private final String yamlName;
-
-        Dtype(String yamlName) {
-            this.yamlName = yamlName;
-        }
-
-        public String yamlName() {
-            return yamlName;
-        }
-    }
+    public static final KvCacheSpec DEFAULT = new KvCacheSpec(KvCacheType.F32, OptionalInt.empty());
 
     public KvCacheSpec {
         Objects.requireNonNull(dtype, "dtype");

@@ -1,5 +1,7 @@
 package io.isthmus.runtime.config;
 
+import io.isthmus.runtime.model.KvCacheType;
+
 import io.isthmus.runtime.generate.SamplingParams;
 import java.io.IOException;
 import java.io.Reader;
@@ -120,11 +122,11 @@ public final class ModelSpecParser {
 
     private static KvCacheSpec kvCache(YamlSection section) {
         section.rejectUnknownKeys(KV_CACHE_KEYS);
-        KvCacheSpec.Dtype dtype = section.string("dtype").map(name -> Arrays.stream(KvCacheSpec.Dtype.values())
+        KvCacheType dtype = section.string("dtype").map(name -> Arrays.stream(KvCacheType.values())
                 .filter(d -> d.yamlName().equals(name))
                 .findFirst()
                 .orElseThrow(() -> section.error("'" + section.keyPath("dtype") + "' must be one of "
-                        + Arrays.stream(KvCacheSpec.Dtype.values()).map(KvCacheSpec.Dtype::yamlName)
+                        + Arrays.stream(KvCacheType.values()).map(KvCacheType::yamlName)
                                 .collect(Collectors.joining(", "))
                         + ", got " + YamlSection.describe(name))))
                 .orElse(KvCacheSpec.DEFAULT.dtype());

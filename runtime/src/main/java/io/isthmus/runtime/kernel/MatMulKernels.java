@@ -15,6 +15,14 @@ public final class MatMulKernels {
     private MatMulKernels() {
     }
 
+    /** Whether {@link #forType} has a kernel for {@code type}. */
+    public static boolean supports(GgmlType type) {
+        return switch (type) {
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K -> true;
+            default -> false;
+        };
+    }
+
     /** The kernel for weights of {@code type}; throws for types Isthmus cannot multiply. */
     public static MatMulKernel forType(GgmlType type) {
         return switch (type) {

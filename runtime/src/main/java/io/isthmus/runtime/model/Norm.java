@@ -9,9 +9,9 @@ record Norm(float[] weight, float[] bias, float eps) {
         for (int i = 0; i < m; i++) {
             int off = i * dim;
             if (bias == null) {
-                Ops.rmsNorm(out, off, x, off, weight, eps, dim);
+                Ops.rmsNorm(out, off, x, off, weight, 0, eps, dim);
             } else {
-                Ops.layerNorm(out, off, x, off, weight, bias, eps, dim);
+                Ops.layerNorm(out, off, x, off, weight, 0, bias, 0, eps, dim);
             }
         }
     }

@@ -3,8 +3,9 @@ package io.isthmus.runtime.model;
 import io.isthmus.runtime.format.ModelFormatException;
 import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.kernel.Dequantize;
-import io.isthmus.runtime.kernel.MatMul;
+import io.isthmus.runtime.kernel.MatMulKernels;
 import io.isthmus.runtime.kernel.Ops;
+import io.isthmus.runtime.kernel.Rope;
 import io.isthmus.runtime.tensor.Tensor;
 
 /**
@@ -21,7 +22,7 @@ public final class Transformer {
     private final Tensor tokenEmbedding;
     private final LayerWeights[] layers;
     private final Norm outputNorm;
-    private final Linear output;
+    private final Projection output;
     private final Scratch scratch;
 
     public Transformer(ModelWeights weights, ComputePool pool) {
@@ -100,10 +101,10 @@ public final class Transformer {
         int dim = config.dim();
         w.attnNorm().apply(s.xb, s.x, m, dim);
         attention(cache, l, w, m, startPos, s);
-        Ops.add(s.x, s.xb2, m * dim);
+        Ops.add(s.x, 0, s.x, 0, s.xb2, 0, m * dim);
         w.ffnNorm().apply(s.xb, s.x, m, dim);
         feedForward(w, m, s);
-        Ops.add(s.x, s.xb2, m * dim);
+        Ops.add(s.x, 0, s.x, 0, s.xb2, 0, m * dim);
     }
 
     /** x += attn(norm1(x)) + ffn(norm2(x)) — GPT-NeoX/GPT-J parallel residual. */
@@ -115,8 +116,8 @@ public final class Transformer {
         System.arraycopy(s.xb2, 0, s.residual, 0, m * dim);
         w.ffnNorm().apply(s.xb, s.x, m, dim); // both branches read the block's input
         feedForward(w, m, s);
-        Ops.add(s.xb2, s.residual, m * dim); // (ffn + attn) + x, the order llama.cpp and transformers use
-        Ops.add(s.x, s.xb2, m * dim);
+        Ops.add(s.xb2, 0, s.xb2, 0, s.residual, 0, m * dim); // (ffn + attn) + x, the order llama.cpp and transformers use
+        Ops.add(s.x, 0, s.x, 0, s.xb2, 0, m * dim);
     }
 
     /** Reads s.xb (normed input), leaves the attention block's output projection in s.xb2. */
@@ -134,8 +135,8 @@ public final class Transformer {
         }
         for (int i = 0; i < m; i++) {
             int pos = startPos + i;
-            Ops.rope(s.q, i * qDim, c.heads(), c.headDim(), c.ropeDims(), pos, c.ropeTheta(), c.ropeFreqScale(), c.ropeStyle());
-            Ops.rope(s.k, i * kvDim, c.kvHeads(), c.headDim(), c.ropeDims(), pos, c.ropeTheta(), c.ropeFreqScale(), c.ropeStyle());
+            Rope.rope(s.q, i * qDim, c.heads(), c.headDim(), c.ropeDims(), pos, c.ropeTheta(), c.ropeFreqScale(), c.ropeStyle());
+            Rope.rope(s.k, i * kvDim, c.kvHeads(), c.headDim(), c.ropeDims(), pos, c.ropeTheta(), c.ropeFreqScale(), c.ropeStyle());
             cache.store(l, pos, s.k, i * kvDim, s.v, i * kvDim);
         }
         attend(cache, l, m, startPos, s);
@@ -209,15 +210,15 @@ public final class Transformer {
             case SWIGLU -> {
                 w.gate().apply(pool, s.xb, m, s.hb);
                 w.up().apply(pool, s.xb, m, s.hb2);
-                Ops.swiglu(s.hb, s.hb, s.hb2, m * ffn);
+                Ops.swiglu(s.hb, 0, s.hb, 0, s.hb2, 0, m * ffn);
             }
             case GELU_TANH -> {
                 w.up().apply(pool, s.xb, m, s.hb);
-                Ops.geluTanh(s.hb, m * ffn);
+                Ops.geluTanh(s.hb, 0, s.hb, 0, m * ffn);
             }
             case GELU_ERF -> {
                 w.up().apply(pool, s.xb, m, s.hb);
-                Ops.geluErf(s.hb, m * ffn);
+                Ops.geluErf(s.hb, 0, s.hb, 0, m * ffn);
             }
         }
         w.down().apply(pool, s.hb, m, s.xb2);
@@ -279,7 +280,7 @@ public final class Transformer {
             return t;
         }
 
-        Linear output() {
+        Projection output() {
             Tensor t = w.optional("output.weight");
             return linear(t != null ? "output" : "token_embd", c.vocabSize(), c.dim(), false);
         }
@@ -309,17 +310,17 @@ public final class Transformer {
                     linear(p + "ffn_down", c.dim(), c.ffnDim(), true));
         }
 
-        private Linear linear(String name, int rows, int cols, boolean mayHaveBias) {
+        private Projection linear(String name, int rows, int cols, boolean mayHaveBias) {
             Tensor t = w.tensor(name + ".weight");
             expect(t, rows, cols);
-            if (!MatMul.supports(t.type())) {
+            if (!MatMulKernels.supports(t.type())) {
                 throw unsupported(t);
             }
             Tensor bias = mayHaveBias ? w.optional(name + ".bias") : null;
             if (bias != null) {
                 expect(bias, 1, rows);
             }
-            return new Linear(t, bias == null ? null : Dequantize.all(bias));
+            return new Projection(t, bias == null ? null : Dequantize.all(bias));
         }
 
         private void expect(Tensor t, int rows, int cols) {

@@ -49,7 +49,7 @@ class ModelSpecParserTest {
         assertEquals(Optional.empty(), spec.format());
         assertEquals(OptionalInt.empty(), spec.tensorParallel());
         assertEquals(OptionalInt.empty(), spec.threads());
-        assertEquals(KvCacheSpec.Dtype.F32, spec.kvCache().dtype());
+        assertEquals(io.isthmus.runtime.model.KvCacheType.F32, spec.kvCache().dtype());
         assertEquals(OptionalInt.empty(), spec.kvCache().maxTokens());
         assertEquals(128, spec.generation().maxNewTokens());
         assertEquals(SamplingParams.GREEDY, spec.generation().sampling());
@@ -84,7 +84,7 @@ class ModelSpecParserTest {
         assertEquals(new FormatSpec("lut4", OptionalInt.empty(), true, OptionalDouble.of(0.45)), spec.format().orElseThrow());
         assertEquals(OptionalInt.of(2), spec.tensorParallel());
         assertEquals(OptionalInt.of(8), spec.threads());
-        assertEquals(new KvCacheSpec(KvCacheSpec.Dtype.BF16, OptionalInt.of(4096)), spec.kvCache());
+        assertEquals(new KvCacheSpec(io.isthmus.runtime.model.KvCacheType.BF16, OptionalInt.of(4096)), spec.kvCache());
         assertEquals(new GenerationSpec(64, new SamplingParams(0.7, 40, 0.9, 0.05, 1.1, 32, 1234567890123L), 4),
                 spec.generation());
         assertEquals(Optional.of(new ServerSpec("0.0.0.0", 9000)), spec.server());

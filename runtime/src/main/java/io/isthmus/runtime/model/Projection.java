@@ -1,11 +1,11 @@
 package io.isthmus.runtime.model;
 
 import io.isthmus.runtime.kernel.ComputePool;
-import io.isthmus.runtime.kernel.MatMul;
+import io.isthmus.runtime.kernel.Linear;
 import io.isthmus.runtime.tensor.Tensor;
 
 /** y = x·Wᵀ (+ bias) for m input rows: a weight matrix of {@code out × in} and an optional bias. */
-record Linear(Tensor weight, float[] bias) {
+record Projection(Tensor weight, float[] bias) {
 
     int in() {
         return weight.cols();
@@ -17,7 +17,7 @@ record Linear(Tensor weight, float[] bias) {
 
     /** x holds m rows of {@link #in()} floats, y receives m rows of {@link #out()} floats. */
     void apply(ComputePool pool, float[] x, int m, float[] y) {
-        MatMul.matmul(pool, weight, x, m, y);
+        Linear.matmul(pool, weight, x, m, y);
         if (bias != null) {
             int n = out();
             for (int i = 0; i < m; i++) {
