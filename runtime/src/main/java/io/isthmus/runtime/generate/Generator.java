@@ -71,7 +71,7 @@ public final class Generator {
         int capacity = Math.min(contextLimit, prompt.length + Math.max(1, maxNewTokens));
         KvCache cache = model.newCache(cacheType, capacity);
         Sampler sampler = new Sampler(params);
-        int[] history = Arrays.copyOf(prompt, capacity);
+        int[] history = Arrays.copyOf(prompt, capacity + 1); // + the last token, sampled but never cached
         float[] logits = new float[vocab];
 
         long t0 = System.nanoTime();
