@@ -6,8 +6,8 @@ import io.isthmus.runtime.tensor.GgmlType;
 public final class MatMulKernels {
 
     private static final MatMulKernel F32 = new F32Kernel();
-    private static final MatMulKernel F16 = new HalfKernel(GgmlType.F16);
-    private static final MatMulKernel BF16 = new HalfKernel(GgmlType.BF16);
+    private static final MatMulKernel F16 = new F16Kernel();
+    private static final MatMulKernel BF16 = new BF16Kernel();
     private static final MatMulKernel Q8_0 = new Q8_0Kernel();
     private static final MatMulKernel Q4_0 = new Q4_0Kernel();
     private static final MatMulKernel DEQUANTIZING = new DequantizingKernel();

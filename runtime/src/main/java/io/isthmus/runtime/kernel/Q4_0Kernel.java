@@ -26,45 +26,29 @@ final class Q4_0Kernel extends RowTiledKernel {
         super(GgmlType.Q4_0);
     }
 
-    private static FloatVector part(ByteVector q, int p) {
-        return (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
-    }
-
-    private static ByteVector low(ByteVector q) {
-        return q.and((byte) 0x0F).sub((byte) 8);
-    }
-
-    private static ByteVector high(ByteVector q) {
-        return q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-    }
-
     @Override
     float dot1(MemorySegment w, long off, int k, float[] x, int xo) {
         int full = k / BLOCK;
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-        int b = 0;
-        for (; b + 1 < full; b += 2) {
-            acc0 = block(w, off + (long) b * BLOCK_BYTES, x, xo + b * BLOCK, acc0);
-            acc1 = block(w, off + (long) (b + 1) * BLOCK_BYTES, x, xo + (b + 1) * BLOCK, acc1);
-        }
-        if (b < full) {
-            acc0 = block(w, off + (long) b * BLOCK_BYTES, x, xo + b * BLOCK, acc0);
-        }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, xo);
-    }
-
-    private static FloatVector block(MemorySegment w, long bo, float[] x, int xc, FloatVector acc) {
-        FloatVector sum = FloatVector.zero(F);
-        for (int j = 0; j < BLOCK / 2; j += B.length()) {
-            ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN);
-            ByteVector lo = low(q), hi = high(q);
-            for (int p = 0; p < PARTS; p++) {
-                int c = xc + j + p * LANES;
-                sum = part(lo, p).fma(FloatVector.fromArray(F, x, c), sum);
-                sum = part(hi, p).fma(FloatVector.fromArray(F, x, c + BLOCK / 2), sum);
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < full; b++) {
+            long bo = off + (long) b * BLOCK_BYTES;
+            int xc = xo + b * BLOCK;
+            FloatVector sum = FloatVector.zero(F);
+            for (int j = 0; j < BLOCK / 2; j += B.length()) { // constant trip counts: fully unrolled
+                ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN);
+                ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                for (int p = 0; p < PARTS; p++) {
+                    int c = xc + j + p * LANES;
+                    sum = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p))
+                            .fma(FloatVector.fromArray(F, x, c), sum);
+                    sum = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p))
+                            .fma(FloatVector.fromArray(F, x, c + BLOCK / 2), sum);
+                }
             }
+            acc = sum.fma(FloatVector.broadcast(F, Dequantize.f16(w, bo)), acc);
         }
-        return sum.fma(FloatVector.broadcast(F, Dequantize.f16(w, bo)), acc);
+        return acc.reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, xo);
     }
 
     private static float tail(MemorySegment w, long off, int k, float[] x, int xo) {
@@ -86,10 +70,11 @@ final class Q4_0Kernel extends RowTiledKernel {
             FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, bo));
             for (int j = 0; j < BLOCK / 2; j += B.length()) {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN);
-                ByteVector lo = low(q), hi = high(q);
+                ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
                 for (int p = 0; p < PARTS; p++) {
                     for (int h = 0; h < 2; h++) {
-                        FloatVector wv = part(h == 0 ? lo : hi, p).mul(d);
+                        FloatVector wv = ((FloatVector) (h == 0 ? lo : hi).convertShape(VectorOperators.B2F, F, p)).mul(d);
                         int c = b * BLOCK + j + p * LANES + h * (BLOCK / 2);
                         a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
                         a1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), a1);

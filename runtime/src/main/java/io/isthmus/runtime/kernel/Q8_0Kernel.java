@@ -14,7 +14,8 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Q8_0 weights (blocks of 32: f16 scale + 32 int8). The int8 values widen to floats in registers;
  * for one x row the block's products are summed first and scaled once per block, for four x rows
- * the decoded weights are scaled once and shared by the four accumulators.
+ * the decoded weights are scaled once and shared by the four accumulators. No helper methods take
+ * or return vectors here: one C2 declines to inline boxes its vectors (see {@link F16Kernel}).
  */
 final class Q8_0Kernel extends RowTiledKernel {
 
@@ -27,35 +28,24 @@ final class Q8_0Kernel extends RowTiledKernel {
         super(GgmlType.Q8_0);
     }
 
-    private static FloatVector part(ByteVector q, int p) {
-        return (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
-    }
-
     @Override
     float dot1(MemorySegment w, long off, int k, float[] x, int xo) {
         int full = k / BLOCK;
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-        int b = 0;
-        for (; b + 1 < full; b += 2) { // two blocks per step: independent chains
-            acc0 = block(w, off + (long) b * BLOCK_BYTES, x, xo + b * BLOCK, acc0);
-            acc1 = block(w, off + (long) (b + 1) * BLOCK_BYTES, x, xo + (b + 1) * BLOCK, acc1);
-        }
-        if (b < full) {
-            acc0 = block(w, off + (long) b * BLOCK_BYTES, x, xo + b * BLOCK, acc0);
-        }
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-        return s + tail(w, off, k, x, xo);
-    }
-
-    private static FloatVector block(MemorySegment w, long bo, float[] x, int xc, FloatVector acc) {
-        FloatVector sum = FloatVector.zero(F);
-        for (int j = 0; j < BLOCK; j += B.length()) {
-            ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN);
-            for (int p = 0; p < PARTS; p++) {
-                sum = part(q, p).fma(FloatVector.fromArray(F, x, xc + j + p * LANES), sum);
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < full; b++) {
+            long bo = off + (long) b * BLOCK_BYTES;
+            int xc = xo + b * BLOCK;
+            FloatVector sum = FloatVector.zero(F);
+            for (int j = 0; j < BLOCK; j += B.length()) { // constant trip counts: fully unrolled
+                ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN);
+                for (int p = 0; p < PARTS; p++) {
+                    sum = ((FloatVector) q.convertShape(VectorOperators.B2F, F, p))
+                            .fma(FloatVector.fromArray(F, x, xc + j + p * LANES), sum);
+                }
             }
+            acc = sum.fma(FloatVector.broadcast(F, Dequantize.f16(w, bo)), acc);
         }
-        return sum.fma(FloatVector.broadcast(F, Dequantize.f16(w, bo)), acc);
+        return acc.reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, xo);
     }
 
     /** The partial last block of a row whose length is not a multiple of 32 (0 when there is none). */
@@ -80,7 +70,7 @@ final class Q8_0Kernel extends RowTiledKernel {
             for (int j = 0; j < BLOCK; j += B.length()) {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN);
                 for (int p = 0; p < PARTS; p++) {
-                    FloatVector wv = part(q, p).mul(d);
+                    FloatVector wv = ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(d);
                     int cc = c + j + p * LANES;
                     a0 = wv.fma(FloatVector.fromArray(F, x, x0 + cc), a0);
                     a1 = wv.fma(FloatVector.fromArray(F, x, x1 + cc), a1);
