@@ -60,6 +60,10 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = command.commandLine().getOut();
         ModelSpec spec = model.spec();
+        if (spec.server().isPresent()) {
+            command.commandLine().getErr().println("isthmus: warning: 'server' in " + spec.source().orElse(spec.model())
+                    + " is ignored: HTTP serving is not in this build yet");
+        }
         SamplingParams p = spec.generation().sampling();
         if (temperature != null) {
             p = p.withTemperature(temperature);

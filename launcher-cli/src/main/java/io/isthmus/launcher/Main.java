@@ -16,7 +16,7 @@ import java.util.Set;
  */
 @Command(name = "launcher", mixinStandardHelpOptions = true, version = "isthmus 0.1.0",
         description = "Isthmus: CPU-first LLM inference on the JVM.",
-        subcommands = {GenerateCommand.class})
+        subcommands = {GenerateCommand.class, SpeedCommand.class, KernelBenchCommand.class})
 public final class Main implements Runnable {
 
     /** Subcommands that take MODEL as their first argument. */

@@ -78,6 +78,10 @@ public final class Engine implements AutoCloseable {
             throw new UnsupportedOperationException("tensor_parallel " + spec.tensorParallel().getAsInt()
                     + " needs the multi-rank worker group, which this build does not have yet; use 1 or auto");
         }
+        if (spec.generation().beams() > 1) {
+            throw new UnsupportedOperationException("generation.beams " + spec.generation().beams()
+                    + ": beam search is not in this build yet; use 1");
+        }
         ModelWeights weights = ModelLoader.load(spec.model());
         ComputePool pool = null;
         try {

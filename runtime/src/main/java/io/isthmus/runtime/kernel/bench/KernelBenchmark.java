@@ -14,8 +14,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Random;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * GEMV throughput of every weight type against the machine's read bandwidth, measured in the same
@@ -26,7 +24,6 @@ public final class KernelBenchmark {
 
     private static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0,
             GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K};
-    private static final long BANDWIDTH_BYTES = 1L << 30;
 
     private KernelBenchmark() {
     }
@@ -50,7 +47,7 @@ public final class KernelBenchmark {
              Arena arena = Arena.ofShared()) {
             out.printf("Isthmus kernel benchmark: %d threads, %s, GEMV %d x %d%n",
                     pool.size(), VectorSettings.describe(), rows, cols);
-            double bw = readBandwidth(pool, arena);
+            double bw = ReadBandwidth.measure(pool);
             out.printf("read bandwidth (%d threads summing 1 GiB, best of 5): %.1f GB/s%n", pool.size(), bw / 1e9);
             out.printf("fork-join per region (median of 100k empty regions): %d ns%n",
                     PoolBenchmark.medianRegionNanos(pool, 100_000));
@@ -101,60 +98,34 @@ public final class KernelBenchmark {
         return new Tensor(type.name(), type, new long[] {cols, rows}, seg);
     }
 
-    /** Best seconds per GEMV over repeated runs (at least 0.3 s of measuring after warm-up). */
+    /**
+     * Median seconds per GEMV once the JIT has settled: Vector API code runs 100-1000× slower
+     * before C2 compiles it, so warm-up goes on in 200 ms windows until two consecutive windows
+     * agree within 3 % (at most 8 s), then at least 0.5 s of single runs are timed.
+     */
     private static double timeGemv(ComputePool pool, Tensor w, float[] x, float[] y) {
-        long warm = System.nanoTime();
-        int warmRuns = 0;
-        while (warmRuns < 5 || System.nanoTime() - warm < 500_000_000L) {
-            Linear.matmul(pool, w, x, 1, y);
-            warmRuns++;
+        double previous = Double.MAX_VALUE;
+        long warmStart = System.nanoTime();
+        while (System.nanoTime() - warmStart < 8_000_000_000L) {
+            long start = System.nanoTime();
+            int runs = 0;
+            while (System.nanoTime() - start < 200_000_000L) {
+                Linear.matmul(pool, w, x, 1, y);
+                runs++;
+            }
+            double mean = (System.nanoTime() - start) / (double) runs;
+            if (Math.abs(mean - previous) < 0.03 * previous) {
+                break;
+            }
+            previous = mean;
         }
-        int reps = Math.max(5, Math.min(200, warmRuns));
-        long[] t = new long[reps];
-        for (int i = 0; i < reps; i++) {
+        long[] t = new long[Math.max(5, (int) Math.min(2000, 500_000_000L / (long) previous))];
+        for (int i = 0; i < t.length; i++) {
             long start = System.nanoTime();
             Linear.matmul(pool, w, x, 1, y);
             t[i] = System.nanoTime() - start;
         }
         Arrays.sort(t);
-        return t[reps / 2] / 1e9; // median
-    }
-
-    /** Bytes per second of all pool threads reading a 1 GiB off-heap buffer, best of 5 passes. */
-    static double readBandwidth(ComputePool pool, Arena arena) {
-        MemorySegment buf = arena.allocate(BANDWIDTH_BYTES, 4096);
-        buf.fill((byte) 1);
-        float[] sink = new float[pool.size() * 16];
-        int chunk = 1 << 20;
-        int chunks = (int) (BANDWIDTH_BYTES / chunk);
-        double best = 0;
-        for (int pass = 0; pass < 6; pass++) {
-            long start = System.nanoTime();
-            pool.parallelFor(chunks, (from, to, worker) -> {
-                float s = 0;
-                for (int c = from; c < to; c++) {
-                    s += sum(buf, (long) c * chunk, chunk);
-                }
-                sink[worker * 16] += s;
-            });
-            double rate = BANDWIDTH_BYTES / ((System.nanoTime() - start) / 1e9);
-            if (pass > 0) { // the first pass warms up the JIT
-                best = Math.max(best, rate);
-            }
-        }
-        return best;
-    }
-
-    private static float sum(MemorySegment seg, long off, int bytes) {
-        var species = VectorSettings.F;
-        int step = species.vectorByteSize();
-        FloatVector a0 = FloatVector.zero(species), a1 = a0, a2 = a0, a3 = a0;
-        for (long o = off, end = off + bytes; o < end; o += 4L * step) {
-            a0 = a0.add(FloatVector.fromMemorySegment(species, seg, o, ByteOrder.LITTLE_ENDIAN));
-            a1 = a1.add(FloatVector.fromMemorySegment(species, seg, o + step, ByteOrder.LITTLE_ENDIAN));
-            a2 = a2.add(FloatVector.fromMemorySegment(species, seg, o + 2L * step, ByteOrder.LITTLE_ENDIAN));
-            a3 = a3.add(FloatVector.fromMemorySegment(species, seg, o + 3L * step, ByteOrder.LITTLE_ENDIAN));
-        }
-        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        return t[t.length / 2] / 1e9;
     }
 }

@@ -1,0 +1,71 @@
+package io.isthmus.runtime.kernel.bench;
+
+import io.isthmus.runtime.kernel.ComputePool;
+import io.isthmus.runtime.kernel.VectorSettings;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * The machine's read bandwidth as the compute threads see it: all pool threads summing a 1 GiB
+ * off-heap buffer (far beyond any cache), best of 5 timed passes after one warm-up. This is the
+ * bound decode speed is judged against.
+ */
+public final class ReadBandwidth {
+    private static final long BANDWIDTH_BYTES = 1L << 30;
+
+    private ReadBandwidth() {
+    }
+
+    /** Bytes per second read by a new pool of {@code threads} threads (0: one per CPU). */
+    public static double measure(int threads) {
+        try (ComputePool pool = threads > 0 ? new ComputePool(threads) : new ComputePool()) {
+            return measure(pool);
+        }
+    }
+
+    /** Bytes per second of all pool threads reading a 1 GiB off-heap buffer, best of 5 passes. */
+    public static double measure(ComputePool pool) {
+        try (Arena arena = Arena.ofShared()) { // pool threads read it
+            return measure(pool, arena.allocate(BANDWIDTH_BYTES, 4096));
+        }
+    }
+
+    private static double measure(ComputePool pool, MemorySegment buf) {
+        buf.fill((byte) 1);
+        float[] sink = new float[pool.size() * 16];
+        int chunk = 1 << 20;
+        int chunks = (int) (BANDWIDTH_BYTES / chunk);
+        double best = 0;
+        for (int pass = 0; pass < 6; pass++) {
+            long start = System.nanoTime();
+            pool.parallelFor(chunks, (from, to, worker) -> {
+                float s = 0;
+                for (int c = from; c < to; c++) {
+                    s += sum(buf, (long) c * chunk, chunk);
+                }
+                sink[worker * 16] += s;
+            });
+            double rate = BANDWIDTH_BYTES / ((System.nanoTime() - start) / 1e9);
+            if (pass > 0) { // the first pass warms up the JIT
+                best = Math.max(best, rate);
+            }
+        }
+        return best;
+    }
+
+    private static float sum(MemorySegment seg, long off, int bytes) {
+        var species = VectorSettings.F;
+        int step = species.vectorByteSize();
+        FloatVector a0 = FloatVector.zero(species), a1 = a0, a2 = a0, a3 = a0;
+        for (long o = off, end = off + bytes; o < end; o += 4L * step) {
+            a0 = a0.add(FloatVector.fromMemorySegment(species, seg, o, ByteOrder.LITTLE_ENDIAN));
+            a1 = a1.add(FloatVector.fromMemorySegment(species, seg, o + step, ByteOrder.LITTLE_ENDIAN));
+            a2 = a2.add(FloatVector.fromMemorySegment(species, seg, o + 2L * step, ByteOrder.LITTLE_ENDIAN));
+            a3 = a3.add(FloatVector.fromMemorySegment(species, seg, o + 3L * step, ByteOrder.LITTLE_ENDIAN));
+        }
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+    }
+}
