@@ -30,49 +30,22 @@ final class Q8_0Kernel extends RowTiledKernel {
 
     @Override
     float dot1(MemorySegment w, long off, int k, float[] x, int xo) {
-        // Short dependency chains: within a block two partial sums, and two blocks per step with
-        // their own accumulators. One chain of FMAs per row made this kernel latency-bound (~18
-        // cycles per block) instead of bandwidth-bound. No branches between vector values: a
-        // vector merged at a control-flow join may be boxed by C2.
         int full = k / BLOCK;
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-        int b = 0;
-        for (; b + 2 <= full; b += 2) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < full; b++) {
             long bo = off + (long) b * BLOCK_BYTES;
             int xc = xo + b * BLOCK;
-            FloatVector s0 = FloatVector.zero(F), s1 = s0, t0 = s0, t1 = s0;
-            for (int j = 0; j < BLOCK; j += 2 * B.length()) { // constant trip counts: fully unrolled
-                ByteVector q0 = ByteVector.fromMemorySegment(B, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN);
-                ByteVector q1 = ByteVector.fromMemorySegment(B, w, bo + 2 + j + B.length(), ByteOrder.LITTLE_ENDIAN);
-                ByteVector r0 = ByteVector.fromMemorySegment(B, w, bo + BLOCK_BYTES + 2 + j, ByteOrder.LITTLE_ENDIAN);
-                ByteVector r1 = ByteVector.fromMemorySegment(B, w, bo + BLOCK_BYTES + 2 + j + B.length(),
-                        ByteOrder.LITTLE_ENDIAN);
-                for (int p = 0; p < PARTS; p++) {
-                    int c0 = xc + j + p * LANES;
-                    int c1 = c0 + B.length();
-                    s0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, c0), s0);
-                    s1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, c1), s1);
-                    t0 = ((FloatVector) r0.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, c0 + BLOCK), t0);
-                    t1 = ((FloatVector) r1.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, c1 + BLOCK), t1);
-                }
-            }
-            acc0 = s0.add(s1).fma(FloatVector.broadcast(F, Dequantize.f16(w, bo)), acc0);
-            acc1 = t0.add(t1).fma(FloatVector.broadcast(F, Dequantize.f16(w, bo + BLOCK_BYTES)), acc1);
-        }
-        for (; b < full; b++) { // an odd last block
-            long bo = off + (long) b * BLOCK_BYTES;
-            int xc = xo + b * BLOCK;
-            FloatVector s = FloatVector.zero(F);
-            for (int j = 0; j < BLOCK; j += B.length()) {
+            FloatVector sum = FloatVector.zero(F);
+            for (int j = 0; j < BLOCK; j += B.length()) { // constant trip counts: fully unrolled
                 ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN);
                 for (int p = 0; p < PARTS; p++) {
-                    s = ((FloatVector) q.convertShape(VectorOperators.B2F, F, p))
-                            .fma(FloatVector.fromArray(F, x, xc + j + p * LANES), s);
+                    sum = ((FloatVector) q.convertShape(VectorOperators.B2F, F, p))
+                            .fma(FloatVector.fromArray(F, x, xc + j + p * LANES), sum);
                 }
             }
-            acc0 = s.fma(FloatVector.broadcast(F, Dequantize.f16(w, bo)), acc0);
+            acc = sum.fma(FloatVector.broadcast(F, Dequantize.f16(w, bo)), acc);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, xo);
+        return acc.reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, xo);
     }
 
     /** The partial last block of a row whose length is not a multiple of 32 (0 when there is none). */

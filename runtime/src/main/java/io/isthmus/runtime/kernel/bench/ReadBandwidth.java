@@ -13,13 +13,29 @@ import jdk.incubator.vector.VectorOperators;
  * off-heap buffer (far beyond any cache), best of 5 timed passes after one warm-up. This is the
  * bound decode speed is judged against.
  */
-public final class ReadBandwidth {
+public final class ReadBandwidth implements AutoCloseable {
     private static final long BANDWIDTH_BYTES = 1L << 30;
+    private static final int CHUNK = 1 << 20;
 
-    private ReadBandwidth() {
+    private final ComputePool pool;
+    private final Arena arena = Arena.ofShared(); // pool threads read it
+    private final MemorySegment buffer;
+    private final float[] sink;
+
+    private ReadBandwidth(ComputePool pool) {
+        this.pool = pool;
+        this.buffer = arena.allocate(BANDWIDTH_BYTES, 4096);
+        this.sink = new float[pool.size() * 16];
+        buffer.fill((byte) 1);
+        pass(); // warms up the JIT
     }
 
-    /** Bytes per second read by a new pool of {@code threads} threads (0: one per CPU). */
+    /** Allocates and touches the 1 GiB buffer once, for repeated measurements with {@code pool}. */
+    public static ReadBandwidth on(ComputePool pool) {
+        return new ReadBandwidth(pool);
+    }
+
+    /** Bytes per second read by a new pool of {@code threads} threads (0: one per CPU), best of 5 passes. */
     public static double measure(int threads) {
         try (ComputePool pool = threads > 0 ? new ComputePool(threads) : new ComputePool()) {
             return measure(pool);
@@ -28,32 +44,36 @@ public final class ReadBandwidth {
 
     /** Bytes per second of all pool threads reading a 1 GiB off-heap buffer, best of 5 passes. */
     public static double measure(ComputePool pool) {
-        try (Arena arena = Arena.ofShared()) { // pool threads read it
-            return measure(pool, arena.allocate(BANDWIDTH_BYTES, 4096));
+        try (ReadBandwidth rb = on(pool)) {
+            return rb.best(5);
         }
     }
 
-    private static double measure(ComputePool pool, MemorySegment buf) {
-        buf.fill((byte) 1);
-        float[] sink = new float[pool.size() * 16];
-        int chunk = 1 << 20;
-        int chunks = (int) (BANDWIDTH_BYTES / chunk);
+    /** The best rate of {@code passes} passes over the buffer, in bytes per second. */
+    public double best(int passes) {
         double best = 0;
-        for (int pass = 0; pass < 6; pass++) {
-            long start = System.nanoTime();
-            pool.parallelFor(chunks, (from, to, worker) -> {
-                float s = 0;
-                for (int c = from; c < to; c++) {
-                    s += sum(buf, (long) c * chunk, chunk);
-                }
-                sink[worker * 16] += s;
-            });
-            double rate = BANDWIDTH_BYTES / ((System.nanoTime() - start) / 1e9);
-            if (pass > 0) { // the first pass warms up the JIT
-                best = Math.max(best, rate);
-            }
+        for (int p = 0; p < passes; p++) {
+            best = Math.max(best, pass());
         }
         return best;
+    }
+
+    private double pass() {
+        int chunks = (int) (BANDWIDTH_BYTES / CHUNK);
+        long start = System.nanoTime();
+        pool.parallelFor(chunks, (from, to, worker) -> {
+            float s = 0;
+            for (int c = from; c < to; c++) {
+                s += sum(buffer, (long) c * CHUNK, CHUNK);
+            }
+            sink[worker * 16] += s;
+        });
+        return BANDWIDTH_BYTES / ((System.nanoTime() - start) / 1e9);
+    }
+
+    @Override
+    public void close() {
+        arena.close();
     }
 
     private static float sum(MemorySegment seg, long off, int bytes) {
