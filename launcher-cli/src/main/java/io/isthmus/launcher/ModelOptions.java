@@ -26,6 +26,10 @@ final class ModelOptions {
     @Option(names = "--ctx", description = "Context length in tokens (default: the yaml's kv_cache.max_tokens, else the model's).")
     Integer context;
 
+    @Option(names = "--warm-up-ms", description = "Time spent at load running a throw-away sequence so the JIT"
+            + " compiles the kernels before the prompt (default 300; 0 = none). Counted in load_ms.")
+    Long warmUpMs;
+
     ModelSpec spec() {
         return Engine.specOf(model);
     }
@@ -49,6 +53,12 @@ final class ModelOptions {
                 throw new IllegalArgumentException("--ctx must be positive, got " + context);
             }
             o = o.withContextLimit(context);
+        }
+        if (warmUpMs != null) {
+            if (warmUpMs < 0) {
+                throw new IllegalArgumentException("--warm-up-ms must be >= 0, got " + warmUpMs);
+            }
+            o = o.withWarmUpMillis(warmUpMs);
         }
         return o;
     }

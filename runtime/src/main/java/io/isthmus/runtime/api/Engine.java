@@ -95,6 +95,9 @@ public final class Engine implements AutoCloseable {
             int context = options.contextLimit() > 0 ? options.contextLimit()
                     : spec.kvCache().maxTokens().orElse(weights.config().contextLength());
             Generator generator = new Generator(model, tokenizer, kv, context);
+            if (options.warmUpMillis() > 0) {
+                generator.warmUp(options.warmUpMillis());
+            }
             return new Engine(spec, weights, tokenizer, pool, generator, (System.nanoTime() - t0) / 1e6);
         } catch (RuntimeException | Error e) {
             if (pool != null) {

@@ -12,26 +12,34 @@ import java.nio.file.Path;
  * @param tokenizer    tokenizer file for models that carry none (llama2.c checkpoints)
  * @param kvCacheType  f32 or bf16 KV cache
  * @param contextLimit positions per sequence (defaults to the model's context length)
+ * @param warmUpMillis time {@link Engine#open} spends running a throw-away sequence so the JIT has
+ *                     compiled the kernels before the first request (0: none)
  */
-public record EngineOptions(int threads, Path tokenizer, KvCacheType kvCacheType, int contextLimit) {
+public record EngineOptions(int threads, Path tokenizer, KvCacheType kvCacheType, int contextLimit, long warmUpMillis) {
+
+    public static final long DEFAULT_WARM_UP_MILLIS = 300;
 
     public static EngineOptions defaults() {
-        return new EngineOptions(0, null, null, 0);
+        return new EngineOptions(0, null, null, 0, DEFAULT_WARM_UP_MILLIS);
+    }
+
+    public EngineOptions withWarmUpMillis(long ms) {
+        return new EngineOptions(threads, tokenizer, kvCacheType, contextLimit, ms);
     }
 
     public EngineOptions withThreads(int n) {
-        return new EngineOptions(n, tokenizer, kvCacheType, contextLimit);
+        return new EngineOptions(n, tokenizer, kvCacheType, contextLimit, warmUpMillis);
     }
 
     public EngineOptions withTokenizer(Path p) {
-        return new EngineOptions(threads, p, kvCacheType, contextLimit);
+        return new EngineOptions(threads, p, kvCacheType, contextLimit, warmUpMillis);
     }
 
     public EngineOptions withKvCacheType(KvCacheType t) {
-        return new EngineOptions(threads, tokenizer, t, contextLimit);
+        return new EngineOptions(threads, tokenizer, t, contextLimit, warmUpMillis);
     }
 
     public EngineOptions withContextLimit(int n) {
-        return new EngineOptions(threads, tokenizer, kvCacheType, n);
+        return new EngineOptions(threads, tokenizer, kvCacheType, n, warmUpMillis);
     }
 }

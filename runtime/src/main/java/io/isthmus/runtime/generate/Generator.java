@@ -41,6 +41,28 @@ public final class Generator {
         return tokenizer.encode(prompt, true);
     }
 
+    /**
+     * Runs a short throw-away sequence (a batched prefill, then decode steps until
+     * {@code budgetMillis} have passed) so the JIT compiles the kernels before the first request:
+     * Vector API code runs 100-1000× slower until C2 has compiled it.
+     */
+    public void warmUp(long budgetMillis) {
+        int capacity = Math.min(contextLimit, 64);
+        int prefill = Math.min(16, capacity - 1);
+        int vocab = model.config().vocabSize();
+        int[] tokens = new int[capacity];
+        for (int i = 0; i < capacity; i++) {
+            tokens[i] = (i * 7919) % vocab;
+        }
+        KvCache cache = model.newCache(cacheType, capacity);
+        float[] logits = new float[vocab];
+        long deadline = System.nanoTime() + budgetMillis * 1_000_000;
+        model.forward(cache, tokens, 0, prefill, 0, logits, false);
+        for (int pos = prefill; pos < capacity && System.nanoTime() < deadline; pos++) {
+            model.forward(cache, tokens, pos, 1, pos, logits, false);
+        }
+    }
+
     /** The logits after running {@code tokens} through a fresh cache. */
     public float[] logitsAfter(int[] tokens) {
         if (tokens.length == 0 || tokens.length > contextLimit) {

@@ -22,4 +22,30 @@ public final class Linear {
         pool.parallelFor(w.rows(), ROW_GRAIN,
                 (from, to, worker) -> kernel.matmul(w, x, xOff, m, y, yOff, from, to));
     }
+
+    /**
+     * Several matrices applied to the same input in ONE parallel region (Q, K and V; gate and up):
+     * their rows are split across the pool together, which saves hand-offs and balances small
+     * matrices. {@code ys[i]} receives m rows of {@code ws[i].rows()} floats.
+     */
+    public static void matmul(ComputePool pool, Tensor[] ws, float[] x, int m, float[][] ys) {
+        int[] starts = new int[ws.length + 1];
+        MatMulKernel[] kernels = new MatMulKernel[ws.length];
+        for (int i = 0; i < ws.length; i++) {
+            if (ws[i].cols() != ws[0].cols()) {
+                throw new IllegalArgumentException("fused matrices differ in input size: " + ws[0] + ", " + ws[i]);
+            }
+            kernels[i] = MatMulKernels.forType(ws[i].type());
+            starts[i + 1] = starts[i] + ws[i].rows();
+        }
+        pool.parallelFor(starts[ws.length], ROW_GRAIN, (from, to, worker) -> {
+            for (int i = 0; i < ws.length; i++) {
+                int lo = Math.max(from, starts[i]);
+                int hi = Math.min(to, starts[i + 1]);
+                if (lo < hi) {
+                    kernels[i].matmul(ws[i], x, 0, m, ys[i], 0, lo - starts[i], hi - starts[i]);
+                }
+            }
+        });
+    }
 }

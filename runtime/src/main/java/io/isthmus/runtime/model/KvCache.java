@@ -1,5 +1,7 @@
 package io.isthmus.runtime.model;
 
+import io.isthmus.runtime.kernel.Ops;
+
 /**
  * Keys and values of one sequence for every layer, {@code capacity} positions of {@code kvDim}
  * floats each (all KV heads of this rank side by side). Attention reads it through
@@ -63,20 +65,12 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
 
         @Override
         public float dotKey(int layer, int pos, int headOff, float[] q, int qOff, int len) {
-            int at = index(layer, pos) + headOff;
-            float s = 0;
-            for (int i = 0; i < len; i++) {
-                s += q[qOff + i] * keys[at + i];
-            }
-            return s;
+            return Ops.dot(q, qOff, keys, index(layer, pos) + headOff, len);
         }
 
         @Override
         public void addScaledValue(int layer, int pos, int headOff, float w, float[] out, int outOff, int len) {
-            int at = index(layer, pos) + headOff;
-            for (int i = 0; i < len; i++) {
-                out[outOff + i] += w * values[at + i];
-            }
+            Ops.axpy(out, outOff, w, values, index(layer, pos) + headOff, len);
         }
     }
 

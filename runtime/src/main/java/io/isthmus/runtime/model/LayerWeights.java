@@ -16,4 +16,14 @@ record LayerWeights(Norm attnNorm, Projection q, Projection k, Projection v, Pro
         }
         return b;
     }
+
+    /** Q, K and V, computed together in one parallel region. */
+    Projection[] qkvParts() {
+        return new Projection[] {q, k, v};
+    }
+
+    /** Gate and up, computed together in one parallel region. */
+    Projection[] gateUp() {
+        return new Projection[] {gate, up};
+    }
 }

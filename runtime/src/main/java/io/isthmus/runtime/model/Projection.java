@@ -2,6 +2,7 @@ package io.isthmus.runtime.model;
 
 import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.kernel.Linear;
+import io.isthmus.runtime.kernel.Ops;
 import io.isthmus.runtime.tensor.Tensor;
 
 /** y = x·Wᵀ (+ bias) for m input rows: a weight matrix of {@code out × in} and an optional bias. */
@@ -18,12 +19,26 @@ record Projection(Tensor weight, float[] bias) {
     /** x holds m rows of {@link #in()} floats, y receives m rows of {@link #out()} floats. */
     void apply(ComputePool pool, float[] x, int m, float[] y) {
         Linear.matmul(pool, weight, x, m, y);
+        addBias(y, m);
+    }
+
+    /** Applies several projections of the same input in one parallel region. */
+    static void applyAll(ComputePool pool, Projection[] ps, float[] x, int m, float[][] ys) {
+        Tensor[] ws = new Tensor[ps.length];
+        for (int i = 0; i < ps.length; i++) {
+            ws[i] = ps[i].weight;
+        }
+        Linear.matmul(pool, ws, x, m, ys);
+        for (int i = 0; i < ps.length; i++) {
+            ps[i].addBias(ys[i], m);
+        }
+    }
+
+    private void addBias(float[] y, int m) {
         if (bias != null) {
             int n = out();
             for (int i = 0; i < m; i++) {
-                for (int r = 0; r < n; r++) {
-                    y[i * n + r] += bias[r];
-                }
+                Ops.add(y, i * n, y, i * n, bias, 0, n);
             }
         }
     }

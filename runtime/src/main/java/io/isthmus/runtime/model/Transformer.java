@@ -6,6 +6,7 @@ import io.isthmus.runtime.kernel.Dequantize;
 import io.isthmus.runtime.kernel.MatMulKernels;
 import io.isthmus.runtime.kernel.Ops;
 import io.isthmus.runtime.kernel.Rope;
+import io.isthmus.runtime.kernel.RopeTable;
 import io.isthmus.runtime.tensor.Tensor;
 
 /**
@@ -17,6 +18,7 @@ import io.isthmus.runtime.tensor.Tensor;
  * as matrix-matrix products; decode is m = 1). Not thread-safe: one forward pass at a time.
  */
 public final class Transformer {
+    private static final int ROPE_TABLE_POSITIONS = 8192;
     private final ModelConfig config;
     private final ComputePool pool;
     private final Tensor tokenEmbedding;
@@ -24,6 +26,8 @@ public final class Transformer {
     private final Norm outputNorm;
     private final Projection output;
     private final Scratch scratch;
+    /** cos/sin per position, for positions below its size (larger ones are computed when needed). */
+    private final RopeTable ropeTable;
 
     public Transformer(ModelWeights weights, ComputePool pool) {
         this.config = weights.config();
@@ -38,6 +42,8 @@ public final class Transformer {
         this.outputNorm = bind.norm("output_norm");
         this.output = bind.output();
         this.scratch = new Scratch(c, pool.size());
+        this.ropeTable = new RopeTable(Math.min(c.contextLength(), ROPE_TABLE_POSITIONS), c.ropeDims(),
+                c.ropeTheta(), c.ropeFreqScale());
     }
 
     public ModelConfig config() {
@@ -129,18 +135,25 @@ public final class Transformer {
             w.qkv().apply(pool, s.xb, m, s.qkv);
             splitFusedQkv(s, m);
         } else {
-            w.q().apply(pool, s.xb, m, s.q);
-            w.k().apply(pool, s.xb, m, s.k);
-            w.v().apply(pool, s.xb, m, s.v);
+            Projection.applyAll(pool, w.qkvParts(), s.xb, m, new float[][] {s.q, s.k, s.v});
         }
         for (int i = 0; i < m; i++) {
             int pos = startPos + i;
-            Rope.rope(s.q, i * qDim, c.heads(), c.headDim(), c.ropeDims(), pos, c.ropeTheta(), c.ropeFreqScale(), c.ropeStyle());
-            Rope.rope(s.k, i * kvDim, c.kvHeads(), c.headDim(), c.ropeDims(), pos, c.ropeTheta(), c.ropeFreqScale(), c.ropeStyle());
+            rope(s.q, i * qDim, c.heads(), pos);
+            rope(s.k, i * kvDim, c.kvHeads(), pos);
             cache.store(l, pos, s.k, i * kvDim, s.v, i * kvDim);
         }
         attend(cache, l, m, startPos, s);
         w.out().apply(pool, s.att, m, s.xb2);
+    }
+
+    private void rope(float[] vec, int off, int heads, int pos) {
+        ModelConfig c = config;
+        if (pos < ropeTable.maxPositions()) {
+            ropeTable.apply(vec, off, heads, c.headDim(), pos, c.ropeStyle());
+        } else {
+            Rope.rope(vec, off, heads, c.headDim(), c.ropeDims(), pos, c.ropeTheta(), c.ropeFreqScale(), c.ropeStyle());
+        }
     }
 
     private void splitFusedQkv(Scratch s, int m) {
@@ -208,8 +221,7 @@ public final class Transformer {
         int ffn = config.ffnDim();
         switch (config.activation()) {
             case SWIGLU -> {
-                w.gate().apply(pool, s.xb, m, s.hb);
-                w.up().apply(pool, s.xb, m, s.hb2);
+                Projection.applyAll(pool, w.gateUp(), s.xb, m, new float[][] {s.hb, s.hb2});
                 Ops.swiglu(s.hb, 0, s.hb, 0, s.hb2, 0, m * ffn);
             }
             case GELU_TANH -> {
