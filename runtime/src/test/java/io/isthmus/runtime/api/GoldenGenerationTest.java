@@ -51,7 +51,7 @@ class GoldenGenerationTest {
             if (c.tokenizer != null) {
                 o = o.withTokenizer(SharedFiles.root().resolve("models").resolve(c.tokenizer));
             }
-            return Engine.open(SharedFiles.root().resolve("models").resolve(c.model), o);
+            return Engine.open(SharedFiles.root().resolve("models").resolve(c.model), o.withWarmUpMillis(0));
         });
     }
 
@@ -79,7 +79,7 @@ class GoldenGenerationTest {
         return tests.stream();
     }
 
-    private static int[] ints(JsonNode a) {
+    static int[] ints(JsonNode a) {
         int[] r = new int[a.size()];
         for (int i = 0; i < r.length; i++) {
             r[i] = a.get(i).asInt();
