@@ -1,9 +1,7 @@
 package io.isthmus.runtime.model;
 
-import io.isthmus.runtime.format.ModelFormatException;
 import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.kernel.Dequantize;
-import io.isthmus.runtime.kernel.MatMulKernels;
 import io.isthmus.runtime.kernel.Ops;
 import io.isthmus.runtime.kernel.Rope;
 import io.isthmus.runtime.kernel.RopeTable;
@@ -234,117 +232,5 @@ public final class Transformer {
             }
         }
         w.down().apply(pool, s.hb, m, s.xb2);
-    }
-
-    /** Activation buffers for up to {@code rows} tokens, grown on demand. */
-    private static final class Scratch {
-        private final ModelConfig c;
-        private int rows;
-        float[] x, xb, xb2, residual, q, k, v, qkv, att, hb, hb2;
-        final float[][] scores;
-
-        Scratch(ModelConfig c, int workers) {
-            this.c = c;
-            this.scores = new float[workers][c.contextLength()];
-            allocate(1);
-        }
-
-        Scratch ensure(int m) {
-            if (m > rows) {
-                allocate(m);
-            }
-            return this;
-        }
-
-        private void allocate(int m) {
-            rows = m;
-            int dim = c.dim();
-            x = new float[m * dim];
-            xb = new float[m * dim];
-            xb2 = new float[m * dim];
-            residual = new float[m * dim];
-            q = new float[m * c.qDim()];
-            k = new float[m * c.kvDim()];
-            v = new float[m * c.kvDim()];
-            qkv = new float[m * (c.qDim() + 2 * c.kvDim())];
-            att = new float[m * c.qDim()];
-            hb = new float[m * c.ffnDim()];
-            hb2 = new float[m * c.ffnDim()];
-        }
-    }
-
-    /** Resolves canonical tensor names into typed layer weights, checking shapes and kernel support. */
-    private static final class WeightBinder {
-        private final ModelWeights w;
-        private final ModelConfig c;
-
-        WeightBinder(ModelWeights w) {
-            this.w = w;
-            this.c = w.config();
-        }
-
-        Tensor embedding() {
-            Tensor t = w.tensor("token_embd.weight");
-            expect(t, c.vocabSize(), c.dim());
-            if (!Dequantize.supports(t.type())) {
-                throw unsupported(t);
-            }
-            return t;
-        }
-
-        Projection output() {
-            Tensor t = w.optional("output.weight");
-            return linear(t != null ? "output" : "token_embd", c.vocabSize(), c.dim(), false);
-        }
-
-        Norm norm(String name) {
-            Tensor weight = w.tensor(name + ".weight");
-            expect(weight, 1, c.dim());
-            Tensor bias = w.optional(name + ".bias");
-            return new Norm(Dequantize.all(weight), bias == null ? null : Dequantize.all(bias), c.normEps());
-        }
-
-        LayerWeights layer(int l) {
-            String p = "blk." + l + ".";
-            int qkvRows = c.qDim() + 2 * c.kvDim();
-            boolean fused = c.qkvLayout() != QkvLayout.SEPARATE;
-            boolean swiglu = c.activation() == Activation.SWIGLU;
-            return new LayerWeights(
-                    norm(p + "attn_norm"),
-                    fused ? null : linear(p + "attn_q", c.qDim(), c.dim(), true),
-                    fused ? null : linear(p + "attn_k", c.kvDim(), c.dim(), true),
-                    fused ? null : linear(p + "attn_v", c.kvDim(), c.dim(), true),
-                    fused ? linear(p + "attn_qkv", qkvRows, c.dim(), true) : null,
-                    linear(p + "attn_output", c.dim(), c.qDim(), true),
-                    norm(p + "ffn_norm"),
-                    swiglu ? linear(p + "ffn_gate", c.ffnDim(), c.dim(), true) : null,
-                    linear(p + "ffn_up", c.ffnDim(), c.dim(), true),
-                    linear(p + "ffn_down", c.dim(), c.ffnDim(), true));
-        }
-
-        private Projection linear(String name, int rows, int cols, boolean mayHaveBias) {
-            Tensor t = w.tensor(name + ".weight");
-            expect(t, rows, cols);
-            if (!MatMulKernels.supports(t.type())) {
-                throw unsupported(t);
-            }
-            Tensor bias = mayHaveBias ? w.optional(name + ".bias") : null;
-            if (bias != null) {
-                expect(bias, 1, rows);
-            }
-            return new Projection(t, bias == null ? null : Dequantize.all(bias));
-        }
-
-        private void expect(Tensor t, int rows, int cols) {
-            if (t.rows() != rows || t.cols() != cols) {
-                throw new ModelFormatException(w.source() + ": tensor '" + t.name() + "' has " + t.rows() + "×" + t.cols()
-                        + " elements (rows×cols), the model config expects " + rows + "×" + cols);
-            }
-        }
-
-        private ModelFormatException unsupported(Tensor t) {
-            return new ModelFormatException(w.source() + ": tensor '" + t.name() + "' has type " + t.type()
-                    + ", which Isthmus cannot compute yet (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
-        }
     }
 }

@@ -1,0 +1,81 @@
+package io.isthmus.runtime.model;
+
+import io.isthmus.runtime.format.ModelFormatException;
+import io.isthmus.runtime.kernel.Dequantize;
+import io.isthmus.runtime.kernel.MatMulKernels;
+import io.isthmus.runtime.tensor.Tensor;
+
+/** Resolves canonical tensor names into typed layer weights, checking shapes and kernel support. */
+final class WeightBinder {
+    private final ModelWeights w;
+    private final ModelConfig c;
+
+    WeightBinder(ModelWeights w) {
+        this.w = w;
+        this.c = w.config();
+    }
+
+    Tensor embedding() {
+        Tensor t = w.tensor("token_embd.weight");
+        expect(t, c.vocabSize(), c.dim());
+        if (!Dequantize.supports(t.type())) {
+            throw unsupported(t);
+        }
+        return t;
+    }
+
+    Projection output() {
+        Tensor t = w.optional("output.weight");
+        return linear(t != null ? "output" : "token_embd", c.vocabSize(), c.dim(), false);
+    }
+
+    Norm norm(String name) {
+        Tensor weight = w.tensor(name + ".weight");
+        expect(weight, 1, c.dim());
+        Tensor bias = w.optional(name + ".bias");
+        return new Norm(Dequantize.all(weight), bias == null ? null : Dequantize.all(bias), c.normEps());
+    }
+
+    LayerWeights layer(int l) {
+        String p = "blk." + l + ".";
+        int qkvRows = c.qDim() + 2 * c.kvDim();
+        boolean fused = c.qkvLayout() != QkvLayout.SEPARATE;
+        boolean swiglu = c.activation() == Activation.SWIGLU;
+        return new LayerWeights(
+                norm(p + "attn_norm"),
+                fused ? null : linear(p + "attn_q", c.qDim(), c.dim(), true),
+                fused ? null : linear(p + "attn_k", c.kvDim(), c.dim(), true),
+                fused ? null : linear(p + "attn_v", c.kvDim(), c.dim(), true),
+                fused ? linear(p + "attn_qkv", qkvRows, c.dim(), true) : null,
+                linear(p + "attn_output", c.dim(), c.qDim(), true),
+                norm(p + "ffn_norm"),
+                swiglu ? linear(p + "ffn_gate", c.ffnDim(), c.dim(), true) : null,
+                linear(p + "ffn_up", c.ffnDim(), c.dim(), true),
+                linear(p + "ffn_down", c.dim(), c.ffnDim(), true));
+    }
+
+    private Projection linear(String name, int rows, int cols, boolean mayHaveBias) {
+        Tensor t = w.tensor(name + ".weight");
+        expect(t, rows, cols);
+        if (!MatMulKernels.supports(t.type())) {
+            throw unsupported(t);
+        }
+        Tensor bias = mayHaveBias ? w.optional(name + ".bias") : null;
+        if (bias != null) {
+            expect(bias, 1, rows);
+        }
+        return new Projection(t, bias == null ? null : Dequantize.all(bias));
+    }
+
+    private void expect(Tensor t, int rows, int cols) {
+        if (t.rows() != rows || t.cols() != cols) {
+            throw new ModelFormatException(w.source() + ": tensor '" + t.name() + "' has " + t.rows() + "×" + t.cols()
+                    + " elements (rows×cols), the model config expects " + rows + "×" + cols);
+        }
+    }
+
+    private ModelFormatException unsupported(Tensor t) {
+        return new ModelFormatException(w.source() + ": tensor '" + t.name() + "' has type " + t.type()
+                + ", which Isthmus cannot compute yet (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
+    }
+}
