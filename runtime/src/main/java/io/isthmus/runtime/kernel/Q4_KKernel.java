@@ -66,7 +66,8 @@ final class Q4_KKernel extends RowTiledKernel {
                 for (int j = 0; j < 32; j += B.length()) { // constant trip counts: fully unrolled
                     ByteVector q = ByteVector.fromMemorySegment(B, w, qo + j, ByteOrder.LITTLE_ENDIAN);
                     ByteVector lo = q.and((byte) 0x0F);
-                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+                    // shifted on int lanes (x86 has no byte shift); the mask drops the bits from the next byte
+                    ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
                     for (int p = 0; p < PARTS; p++) {
                         int c = xc + j + p * LANES;
                         FloatVector xa = FloatVector.fromArray(F, x, c);
@@ -104,7 +105,8 @@ final class Q4_KKernel extends RowTiledKernel {
                 for (int j = 0; j < 32; j += B.length()) {
                     ByteVector q = ByteVector.fromMemorySegment(B, w, qo + j, ByteOrder.LITTLE_ENDIAN);
                     ByteVector lo = q.and((byte) 0x0F);
-                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+                    // shifted on int lanes (x86 has no byte shift); the mask drops the bits from the next byte
+                    ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
                     for (int p = 0; p < PARTS; p++) {
                         int c = b * BLOCK + 64 * g + j + p * LANES;
                         FloatVector wLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(dLo, mLo);

