@@ -6,7 +6,6 @@ import static io.isthmus.runtime.kernel.VectorSettings.LANES;
 
 import io.isthmus.runtime.tensor.GgmlType;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -24,8 +23,6 @@ final class Q4_KKernel extends RowTiledKernel {
 
     private static final int BLOCK = 256;
     private static final int BLOCK_BYTES = 144;
-    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Float vectors per byte-vector load (2 at 128 bits, else 1). */
     private static final int PARTS = B.length() / LANES;
 
@@ -34,20 +31,14 @@ final class Q4_KKernel extends RowTiledKernel {
     }
 
     /*
-     * The 12 scale bytes s[0..11] are read as a long (s0..s7) and an int (s8..s11). Sub-block j < 4
-     * keeps its scale in the low 6 bits of s[j] and its min in those of s[j+4]; j >= 4 keeps the low
-     * 4 bits of scale and min in the low and high nibble of s[j+4], and bits 4-5 in the top two bits
-     * of s[j-4] (scale) and s[j] (min).
+     * Scalar work stays inline in the loops below: a helper call C2 declines to inline (these
+     * methods are big, so it does) makes it spill every live vector register around the call.
+     *
+     * The 12 scale bytes s[0..11] are unpacked once per super-block into one byte per sub-block,
+     * SWAR-style as llama.cpp does: sub-block j < 4 keeps its scale in the low 6 bits of s[j] and
+     * its min in those of s[j+4]; j >= 4 keeps the low 4 bits of scale and min in the low and high
+     * nibble of s[j+4], and bits 4-5 in the top two bits of s[j-4] (scale) and s[j] (min).
      */
-    private static int scale(long s, int t, int j) {
-        return j < 4 ? (int) (s >>> 8 * j) & 63
-                : (t >>> 8 * (j - 4)) & 0x0F | ((int) (s >>> 8 * (j - 4) + 6) & 3) << 4;
-    }
-
-    private static int min(long s, int t, int j) {
-        return j < 4 ? (int) (s >>> 8 * (j + 4)) & 63
-                : (t >>> 8 * (j - 4) + 4) & 0x0F | ((int) (s >>> 8 * j + 6) & 3) << 4;
-    }
 
     @Override
     float dot1(MemorySegment w, long off, int k, float[] x, int xo) {
@@ -56,11 +47,14 @@ final class Q4_KKernel extends RowTiledKernel {
         FloatVector acc = FloatVector.zero(F), accMin = acc;
         for (int b = 0; b < full; b++) {
             long bo = off + (long) b * BLOCK_BYTES;
-            float d = Dequantize.f16(w, bo), dmin = Dequantize.f16(w, bo + 2);
-            long s = w.get(LONG_LE, bo + 4);
-            int t = w.get(INT_LE, bo + 12);
+            float d = Float.float16ToFloat(w.get(Dequantize.SHORT_LE, bo));
+            float dmin = Float.float16ToFloat(w.get(Dequantize.SHORT_LE, bo + 2));
+            long s = w.get(Dequantize.LONG_LE, bo + 4), t = w.get(Dequantize.INT_LE, bo + 12) & 0xFFFFFFFFL;
+            long scales = s & 0x3F3F3F3FL | (t & 0x0F0F0F0FL | s >>> 2 & 0x30303030L) << 32;
+            long mins = s >>> 32 & 0x3F3F3F3FL | (t >>> 4 & 0x0F0F0F0FL | s >>> 34 & 0x30303030L) << 32;
             for (int g = 0; g < 4; g++) { // 32 bytes: sub-block 2g in the low nibbles, 2g+1 in the high
                 long qo = bo + 16 + 32 * g;
+                int sc = (int) (scales >>> 16 * g), mn = (int) (mins >>> 16 * g); // sub-blocks 2g, 2g+1
                 int xc = xo + b * BLOCK + 64 * g;
                 FloatVector sLo = FloatVector.zero(F), sHi = sLo, xLo = sLo, xHi = sLo;
                 for (int j = 0; j < 32; j += B.length()) { // constant trip counts: fully unrolled
@@ -78,10 +72,10 @@ final class Q4_KKernel extends RowTiledKernel {
                         xHi = xHi.add(xb);
                     }
                 }
-                acc = sLo.fma(FloatVector.broadcast(F, d * scale(s, t, 2 * g)), acc);
-                acc = sHi.fma(FloatVector.broadcast(F, d * scale(s, t, 2 * g + 1)), acc);
-                accMin = xLo.fma(FloatVector.broadcast(F, dmin * min(s, t, 2 * g)), accMin);
-                accMin = xHi.fma(FloatVector.broadcast(F, dmin * min(s, t, 2 * g + 1)), accMin);
+                acc = sLo.fma(FloatVector.broadcast(F, d * (sc & 0xFF)), acc);
+                acc = sHi.fma(FloatVector.broadcast(F, d * (sc >>> 8 & 0xFF)), acc);
+                accMin = xLo.fma(FloatVector.broadcast(F, dmin * (mn & 0xFF)), accMin);
+                accMin = xHi.fma(FloatVector.broadcast(F, dmin * (mn >>> 8 & 0xFF)), accMin);
             }
         }
         return acc.sub(accMin).reduceLanes(VectorOperators.ADD) + partialBlock(w, off, k, x, xo);
@@ -93,15 +87,18 @@ final class Q4_KKernel extends RowTiledKernel {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < full; b++) {
             long bo = off + (long) b * BLOCK_BYTES;
-            float d = Dequantize.f16(w, bo), dmin = Dequantize.f16(w, bo + 2);
-            long s = w.get(LONG_LE, bo + 4);
-            int t = w.get(INT_LE, bo + 12);
+            float d = Float.float16ToFloat(w.get(Dequantize.SHORT_LE, bo));
+            float dmin = Float.float16ToFloat(w.get(Dequantize.SHORT_LE, bo + 2));
+            long s = w.get(Dequantize.LONG_LE, bo + 4), t = w.get(Dequantize.INT_LE, bo + 12) & 0xFFFFFFFFL;
+            long scales = s & 0x3F3F3F3FL | (t & 0x0F0F0F0FL | s >>> 2 & 0x30303030L) << 32;
+            long mins = s >>> 32 & 0x3F3F3F3FL | (t >>> 4 & 0x0F0F0F0FL | s >>> 34 & 0x30303030L) << 32;
             for (int g = 0; g < 4; g++) {
                 long qo = bo + 16 + 32 * g;
-                FloatVector dLo = FloatVector.broadcast(F, d * scale(s, t, 2 * g));
-                FloatVector dHi = FloatVector.broadcast(F, d * scale(s, t, 2 * g + 1));
-                FloatVector mLo = FloatVector.broadcast(F, -dmin * min(s, t, 2 * g));
-                FloatVector mHi = FloatVector.broadcast(F, -dmin * min(s, t, 2 * g + 1));
+                int sc = (int) (scales >>> 16 * g), mn = (int) (mins >>> 16 * g);
+                FloatVector dLo = FloatVector.broadcast(F, d * (sc & 0xFF));
+                FloatVector dHi = FloatVector.broadcast(F, d * (sc >>> 8 & 0xFF));
+                FloatVector mLo = FloatVector.broadcast(F, -dmin * (mn & 0xFF));
+                FloatVector mHi = FloatVector.broadcast(F, -dmin * (mn >>> 8 & 0xFF));
                 for (int j = 0; j < 32; j += B.length()) {
                     ByteVector q = ByteVector.fromMemorySegment(B, w, qo + j, ByteOrder.LITTLE_ENDIAN);
                     ByteVector lo = q.and((byte) 0x0F);

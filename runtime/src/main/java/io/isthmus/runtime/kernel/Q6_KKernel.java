@@ -6,7 +6,6 @@ import static io.isthmus.runtime.kernel.VectorSettings.LANES;
 
 import io.isthmus.runtime.tensor.GgmlType;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -32,10 +31,6 @@ final class Q6_KKernel extends RowTiledKernel {
         super(GgmlType.Q6_K);
     }
 
-    private static int scale(MemorySegment w, long at) {
-        return w.get(ValueLayout.JAVA_BYTE, at);
-    }
-
     @Override
     float dot1(MemorySegment w, long off, int k, float[] x, int xo) {
         int full = k / BLOCK;
@@ -43,9 +38,10 @@ final class Q6_KKernel extends RowTiledKernel {
         FloatVector accA = FloatVector.zero(F), accB = accA;
         for (int b = 0; b < full; b++) {
             long bo = off + (long) b * BLOCK_BYTES;
-            float d = Dequantize.f16(w, bo + 208);
+            float d = Float.float16ToFloat(w.get(Dequantize.SHORT_LE, bo + 208));
             for (int half = 0; half < 2; half++) {
-                long ql = bo + 64 * half, qh = bo + 128 + 32 * half, sc = bo + 192 + 8 * half;
+                long ql = bo + 64 * half, qh = bo + 128 + 32 * half;
+                long sc = w.get(Dequantize.LONG_LE, bo + 192 + 8 * half); // this half's eight int8 scales
                 int xh = xo + b * BLOCK + 128 * half;
                 for (int l0 = 0; l0 < 32; l0 += 16) { // sub-blocks (l0/16) + 0, 2, 4, 6 of this half
                     FloatVector s1 = FloatVector.zero(F), s2 = s1, s3 = s1, s4 = s1;
@@ -72,11 +68,11 @@ final class Q6_KKernel extends RowTiledKernel {
                             s4 = ((FloatVector) q4.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xc + 96), s4);
                         }
                     }
-                    long is = sc + l0 / 16;
-                    accA = s1.fma(FloatVector.broadcast(F, d * scale(w, is)), accA);
-                    accB = s2.fma(FloatVector.broadcast(F, d * scale(w, is + 2)), accB);
-                    accA = s3.fma(FloatVector.broadcast(F, d * scale(w, is + 4)), accA);
-                    accB = s4.fma(FloatVector.broadcast(F, d * scale(w, is + 6)), accB);
+                    int is = 8 * (l0 / 16);
+                    accA = s1.fma(FloatVector.broadcast(F, d * (byte) (sc >>> is)), accA);
+                    accB = s2.fma(FloatVector.broadcast(F, d * (byte) (sc >>> is + 16)), accB);
+                    accA = s3.fma(FloatVector.broadcast(F, d * (byte) (sc >>> is + 32)), accA);
+                    accB = s4.fma(FloatVector.broadcast(F, d * (byte) (sc >>> is + 48)), accB);
                 }
             }
         }
@@ -89,15 +85,16 @@ final class Q6_KKernel extends RowTiledKernel {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < full; b++) {
             long bo = off + (long) b * BLOCK_BYTES;
-            float d = Dequantize.f16(w, bo + 208);
+            float d = Float.float16ToFloat(w.get(Dequantize.SHORT_LE, bo + 208));
             for (int half = 0; half < 2; half++) {
-                long ql = bo + 64 * half, qh = bo + 128 + 32 * half, sc = bo + 192 + 8 * half;
+                long ql = bo + 64 * half, qh = bo + 128 + 32 * half;
+                long sc = w.get(Dequantize.LONG_LE, bo + 192 + 8 * half); // this half's eight int8 scales
                 for (int l0 = 0; l0 < 32; l0 += 16) {
-                    long is = sc + l0 / 16;
-                    FloatVector d1 = FloatVector.broadcast(F, d * scale(w, is));
-                    FloatVector d2 = FloatVector.broadcast(F, d * scale(w, is + 2));
-                    FloatVector d3 = FloatVector.broadcast(F, d * scale(w, is + 4));
-                    FloatVector d4 = FloatVector.broadcast(F, d * scale(w, is + 6));
+                    int is = 8 * (l0 / 16);
+                    FloatVector d1 = FloatVector.broadcast(F, d * (byte) (sc >>> is));
+                    FloatVector d2 = FloatVector.broadcast(F, d * (byte) (sc >>> is + 16));
+                    FloatVector d3 = FloatVector.broadcast(F, d * (byte) (sc >>> is + 32));
+                    FloatVector d4 = FloatVector.broadcast(F, d * (byte) (sc >>> is + 48));
                     for (int j0 = 0; j0 < 16; j0 += B.length()) {
                         int j = l0 + j0;
                         ByteVector a = ByteVector.fromMemorySegment(B, w, ql + j, ByteOrder.LITTLE_ENDIAN);
