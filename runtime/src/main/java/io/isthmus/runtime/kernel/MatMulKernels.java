@@ -10,7 +10,8 @@ public final class MatMulKernels {
     private static final MatMulKernel BF16 = new BF16Kernel();
     private static final MatMulKernel Q8_0 = new Q8_0Kernel();
     private static final MatMulKernel Q4_0 = new Q4_0Kernel();
-    private static final MatMulKernel DEQUANTIZING = new DequantizingKernel();
+    private static final MatMulKernel Q4_K = new Q4_KKernel();
+    private static final MatMulKernel Q6_K = new Q6_KKernel();
 
     private MatMulKernels() {
     }
@@ -31,7 +32,8 @@ public final class MatMulKernels {
             case BF16 -> BF16;
             case Q8_0 -> Q8_0;
             case Q4_0 -> Q4_0;
-            case Q4_K, Q6_K -> DEQUANTIZING;
+            case Q4_K -> Q4_K;
+            case Q6_K -> Q6_K;
             default -> throw new UnsupportedOperationException("no matrix kernel for weight type " + type);
         };
     }

@@ -63,6 +63,21 @@ abstract class RowTiledKernel implements MatMulKernel {
         }
     }
 
+    /**
+     * Σ W·x over the partial last block of a row whose length is not a multiple of the block size,
+     * from the scalar dequantizer (0 when the row has no such block).
+     */
+    final float partialBlock(MemorySegment w, long off, int k, float[] x, int xo) {
+        int bs = type.blockSize();
+        int rest = k % bs;
+        if (rest == 0) {
+            return 0;
+        }
+        float[] v = new float[bs];
+        Dequantize.block(type, w, off + (long) (k / bs) * type.blockBytes(), v, 0);
+        return scalarDot(v, rest, x, xo + k - rest);
+    }
+
     /** Dot product of the first {@code count} values of {@code w} with x from {@code xo}, for tails. */
     static float scalarDot(float[] w, int count, float[] x, int xo) {
         float s = 0;

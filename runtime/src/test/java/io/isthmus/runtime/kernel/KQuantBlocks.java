@@ -74,7 +74,7 @@ final class KQuantBlocks {
 
     /** Random blocks; the intended values of all rows go to {@code values} when not null. */
     static Tensor randomTensor(Arena arena, GgmlType type, int rows, int cols, Random rnd, float[] values) {
-        int blocks = cols / 256;
+        int blocks = Math.ceilDiv(cols, 256); // a partial last block is stored whole
         MemorySegment seg = arena.allocate(type.rowBytes(cols) * rows, 64); // zeroed
         for (int r = 0; r < rows; r++) {
             for (int b = 0; b < blocks; b++) {
@@ -104,7 +104,7 @@ final class KQuantBlocks {
                     throw new IllegalArgumentException(type.toString());
                 }
                 if (values != null) {
-                    System.arraycopy(v, 0, values, r * cols + b * 256, 256);
+                    System.arraycopy(v, 0, values, r * cols + b * 256, Math.min(256, cols - b * 256));
                 }
             }
         }

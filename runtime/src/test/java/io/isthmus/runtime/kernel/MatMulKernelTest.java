@@ -4,11 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isthmus.runtime.format.GgufFile;
 import io.isthmus.runtime.tensor.GgmlType;
 import io.isthmus.runtime.tensor.Tensor;
+import io.isthmus.runtime.testing.SharedFiles;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -44,12 +47,31 @@ class MatMulKernelTest {
     void kQuantKernelMatchesScalarReference(GgmlType type) {
         Random rnd = new Random(7);
         try (Arena arena = Arena.ofConfined()) {
-            for (int n : NS) {
-                int k = 512;
-                Tensor w = KQuantBlocks.randomTensor(arena, type, n, k, rnd);
-                for (int m : MS) {
-                    check(w, m, 0, n, rnd);
-                    check(w, m, 2, n - 1, rnd);
+            for (int k : new int[] {256, 512, 1024, 256 + 100}) { // the last one ends in a partial super-block
+                for (int n : NS) {
+                    Tensor w = KQuantBlocks.randomTensor(arena, type, n, k, rnd);
+                    for (int m : new int[] {1, 2, 3, 4, 5, 8}) {
+                        check(w, m, 0, n, rnd);
+                        check(w, m, 2, n - 1, rnd);
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K"})
+    void kQuantKernelMatchesDequantizeOnRealWeights(GgmlType type) {
+        Path p = SharedFiles.require("models/prose-llama-35m/prose-llama-35m-q4_k_m.gguf");
+        Random rnd = new Random(3);
+        try (GgufFile f = GgufFile.open(p)) {
+            Tensor w = f.tensors().values().stream().filter(t -> t.type() == type).findFirst()
+                    .orElseThrow(() -> new AssertionError("no " + type + " tensor in " + p));
+            int n = w.rows();
+            for (int from : new int[] {0, n / 2, n - 5}) { // five rows at the start, middle and end
+                Tensor rows = w.sliceRows(from, 5);
+                for (int m : new int[] {1, 4, 5}) {
+                    check(rows, m, 0, 5, rnd);
                 }
             }
         }
