@@ -13,7 +13,6 @@ import io.isthmus.runtime.tokenizer.Tokenizer;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The embedded API: a loaded model, ready to generate.
@@ -25,10 +24,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * }
  * }</pre>
  *
- * <p>Thread-safety: an Engine may be shared between threads. It runs one generation at a time;
- * concurrent {@code generate}, {@code submit} and {@code stream} calls queue behind each other
- * (batched decoding of several sequences comes with the batching work). Listeners run on the
- * generating thread. {@link #close()} waits for the running generation and releases the weights.
+ * <p>Thread-safety: an Engine may be shared between threads. All model work runs on the engine's
+ * own thread (pinned to the first compute CPU), one generation at a time: concurrent
+ * {@code generate}, {@code submit} and {@code stream} calls queue behind each other (batched
+ * decoding of several sequences comes with the batching work). Listeners run on the engine's
+ * thread. {@link #close()} lets the running generation finish and releases the weights.
  */
 public final class Engine implements AutoCloseable {
     private final ModelSpec spec;
@@ -36,21 +36,24 @@ public final class Engine implements AutoCloseable {
     private final Tokenizer tokenizer;
     private final ComputePool pool;
     private final Generator generator;
-    private final double loadMs;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final ExecutorService background;
+    private double loadMs;
+    private final ExecutorService driver;
     private volatile boolean closed;
 
     private Engine(ModelSpec spec, ModelWeights weights, Tokenizer tokenizer, ComputePool pool, Generator generator,
-                   double loadMs) {
+                   long startNanos) {
         this.spec = spec;
         this.weights = weights;
         this.tokenizer = tokenizer;
         this.pool = pool;
         this.generator = generator;
-        this.loadMs = loadMs;
-        this.background = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "isthmus-generate");
+        // Every forward pass runs on this one thread, pinned to the compute pool's first CPU, so
+        // user threads are never pinned and the pool always has the same driver.
+        this.driver = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(() -> {
+                pool.pinAsDriver();
+                r.run();
+            }, "isthmus-generate");
             t.setDaemon(true);
             return t;
         });
@@ -95,10 +98,15 @@ public final class Engine implements AutoCloseable {
             int context = options.contextLimit() > 0 ? options.contextLimit()
                     : spec.kvCache().maxTokens().orElse(weights.config().contextLength());
             Generator generator = new Generator(model, tokenizer, kv, context);
+            Engine engine = new Engine(spec, weights, tokenizer, pool, generator, t0);
             if (options.warmUpMillis() > 0) {
-                generator.warmUp(options.warmUpMillis());
+                engine.onDriver(() -> {
+                    generator.warmUp(options.warmUpMillis());
+                    return null;
+                });
             }
-            return new Engine(spec, weights, tokenizer, pool, generator, (System.nanoTime() - t0) / 1e6);
+            engine.loadMs = (System.nanoTime() - t0) / 1e6;
+            return engine;
         } catch (RuntimeException | Error e) {
             if (pool != null) {
                 pool.close();
@@ -140,9 +148,19 @@ public final class Engine implements AutoCloseable {
         return 1;
     }
 
-    /** Generates on the calling thread; tokens go to {@code listener} as they are produced. */
+    /**
+     * Generates and waits for the result; tokens go to {@code listener} (on the engine's thread) as
+     * they are produced. Interrupting the waiting thread cancels the generation.
+     */
     public GenerationResult generate(GenerationRequest request, TokenListener listener) {
-        return run(request, listener, () -> false);
+        Generation g = submit(request, listener);
+        try {
+            return g.await();
+        } catch (InterruptedException e) {
+            g.cancel();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while generating", e);
+        }
     }
 
     public GenerationResult generate(GenerationRequest request) {
@@ -153,7 +171,7 @@ public final class Engine implements AutoCloseable {
     public Generation submit(GenerationRequest request, TokenListener listener) {
         ensureOpen();
         Generation g = new Generation();
-        background.execute(() -> {
+        driver.execute(() -> {
             try {
                 g.future.complete(run(request, listener, g::isCancelled));
             } catch (Throwable e) {
@@ -172,27 +190,38 @@ public final class Engine implements AutoCloseable {
 
     private GenerationResult run(GenerationRequest request, TokenListener listener,
                                  java.util.function.BooleanSupplier cancelled) {
-        lock.lock();
-        try {
-            ensureOpen();
-            int[] prompt = generator.tokenize(request.prompt());
-            Generator.Output out = generator.generate(prompt, request.maxTokens(), request.sampling(), request.ignoreEos(),
-                    (id, text) -> listener.onToken(new GeneratedToken(id, text)), cancelled);
-            return new GenerationResult(out.text(), out.tokenIds(), out.promptTokenIds(), out.stopReason(),
-                    out.timings(), worldSize());
-        } finally {
-            lock.unlock();
-        }
+        ensureOpen();
+        int[] prompt = generator.tokenize(request.prompt());
+        Generator.Output out = generator.generate(prompt, request.maxTokens(), request.sampling(), request.ignoreEos(),
+                (id, text) -> listener.onToken(new GeneratedToken(id, text)), cancelled);
+        return new GenerationResult(out.text(), out.tokenIds(), out.promptTokenIds(), out.stopReason(),
+                out.timings(), worldSize());
     }
 
     /** Logits over the vocabulary for the token after {@code tokenIds} (a fresh sequence; for scoring and tests). */
     public float[] nextTokenLogits(int[] tokenIds) {
-        lock.lock();
+        return onDriver(() -> generator.logitsAfter(tokenIds));
+    }
+
+    /** Runs {@code work} on the engine's thread and waits for it. */
+    private <T> T onDriver(java.util.concurrent.Callable<T> work) {
+        ensureOpen();
         try {
-            ensureOpen();
-            return generator.logitsAfter(tokenIds);
-        } finally {
-            lock.unlock();
+            return driver.submit(() -> {
+                ensureOpen();
+                return work.call();
+            }).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the engine", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(e.getCause());
         }
     }
 
@@ -202,19 +231,27 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Lets the running generation finish, fails the queued ones, stops the compute threads and
+     * unmaps the weights. Idempotent. Not to be called from a token listener.
+     */
     @Override
     public void close() {
-        lock.lock();
-        try {
+        synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
-            background.shutdownNow();
-            pool.close();
-            weights.close();
-        } finally {
-            lock.unlock();
         }
+        driver.shutdown();
+        try {
+            while (!driver.awaitTermination(1, java.util.concurrent.TimeUnit.SECONDS)) {
+                // a generation is still running; it ends at its token limit or when cancelled
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        pool.close();
+        weights.close();
     }
 }

@@ -10,9 +10,9 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A fixed team of compute threads for data-parallel kernels, one per CPU, each pinned to its own
- * CPU. The thread calling {@link #parallelFor} takes part as worker 0 (the first such thread is
- * pinned to the first CPU until {@link #close()}), workers 1..size-1 are daemon threads owned by
- * the pool.
+ * CPU. The thread calling {@link #parallelFor} takes part as worker 0 (a thread dedicated to
+ * driving the pool pins itself to the first CPU with {@link #pinAsDriver()}), workers 1..size-1
+ * are daemon threads owned by the pool.
  *
  * <p>Hand-off: the caller publishes the task and bumps a generation counter; workers spin on it
  * (with {@link Thread#onSpinWait()}) for {@link #SPIN_NANOS} after their last region before they
@@ -63,8 +63,6 @@ public final class ComputePool implements AutoCloseable {
     private volatile int pending;
     private volatile boolean closed;
     private volatile boolean pinningFailed;
-    private Thread pinnedCaller;
-    private CpuSet callerAffinity;
 
     /** One worker per CPU this process may use, pinned. */
     public ComputePool() {
@@ -153,7 +151,6 @@ public final class ComputePool implements AutoCloseable {
         }
         callerLock.lock();
         try {
-            pinCaller();
             this.task = task;
             this.n = n;
             this.grain = grain;
@@ -205,18 +202,13 @@ public final class ComputePool implements AutoCloseable {
     }
 
     /**
-     * Pins the first thread that runs a region to worker 0's CPU, remembering its former affinity
-     * for {@link #close()}: threads inherit their creator's mask, so a caller left pinned would
-     * confine every thread it starts later (another pool's workers included) to one CPU.
+     * Pins the calling thread to worker 0's CPU (the share the caller computes). For a thread
+     * dedicated to driving this pool, such as an engine's generation thread: the pool never pins
+     * callers itself, because a pinned thread keeps its one-CPU mask and passes it on to every
+     * thread it creates afterwards.
      */
-    private void pinCaller() {
-        if (cpus != null && pinnedCaller == null) {
-            pinnedCaller = Thread.currentThread();
-            try {
-                callerAffinity = Affinity.currentAffinity();
-            } catch (RuntimeException | LinkageError e) {
-                callerAffinity = null;
-            }
+    public void pinAsDriver() {
+        if (cpus != null) {
             pin(0);
         }
     }
@@ -238,23 +230,13 @@ public final class ComputePool implements AutoCloseable {
         return pinningFailed;
     }
 
-    /**
-     * Stops the workers; later regions throw. Called from the thread that ran the regions, it
-     * also gives that thread back the CPU affinity it had before.
-     */
+    /** Stops the workers; later regions throw. */
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
-        if (pinnedCaller == Thread.currentThread() && callerAffinity != null) {
-            try {
-                Affinity.setCurrentThreadAffinity(callerAffinity);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "cannot restore the caller's CPU affinity: " + e.getMessage());
-            }
-        }
         GENERATION.getAndAdd(this, 1L);
         for (int w = 1; w < size; w++) {
             LockSupport.unpark(workers[w]);

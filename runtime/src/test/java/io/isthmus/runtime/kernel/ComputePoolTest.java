@@ -102,12 +102,27 @@ class ComputePoolTest {
     }
 
     @Test
-    void closeRestoresTheCallersAffinity() {
+    void callersAreNotPinned() {
         io.isthmus.numa.CpuSet before = io.isthmus.numa.Affinity.currentAffinity();
         try (ComputePool pool = new ComputePool(Math.min(2, before.size()))) {
             pool.parallelFor(100, (f, t, w) -> { });
+            assertEquals(before, io.isthmus.numa.Affinity.currentAffinity(), "parallelFor changed the caller's mask");
         }
-        assertEquals(before, io.isthmus.numa.Affinity.currentAffinity());
+    }
+
+    @Test
+    void driverThreadIsPinnedToWorkerZerosCpu() throws Exception {
+        io.isthmus.numa.CpuSet allowed = io.isthmus.numa.Affinity.currentAffinity();
+        try (ComputePool pool = new ComputePool(allowed, true)) {
+            io.isthmus.numa.CpuSet[] seen = new io.isthmus.numa.CpuSet[1];
+            Thread driver = new Thread(() -> {
+                pool.pinAsDriver();
+                seen[0] = io.isthmus.numa.Affinity.currentAffinity();
+            });
+            driver.start();
+            driver.join();
+            assertEquals(io.isthmus.numa.CpuSet.of(allowed.toArray()[0]), seen[0]);
+        }
     }
 
     @Test
