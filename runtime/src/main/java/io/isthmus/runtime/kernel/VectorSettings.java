@@ -9,8 +9,10 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The vector species every kernel uses, chosen once from the system property
- * {@code isthmus.vector.bits} (128, 256 or 512; default 256, because 512-bit vectors were measured
- * slower on Zen 4 for GEMV; capped at what the CPU prefers). All species here have the same lane
+ * {@code isthmus.vector.bits} (128, 256 or 512; default 512, capped at what the CPU prefers).
+ * DESIGN.md reports 256 bits faster on a bare-metal Zen 4; on this project's 2-vCPU Zen 4 VM,
+ * alternating runs of prose-llama-35m decode favoured 512 (Q8_0 580-680 vs 250-560 tokens/s, F16
+ * about even): fewer instructions per weight byte keep more memory reads in flight. All species here have the same lane
  * count {@link #LANES} as {@link #F}, so a lane of a short/int vector maps to a lane of a float
  * vector; {@link #B} is the narrowest byte species holding at least {@code LANES} bytes (no 32-bit
  * byte species exists, so at 128 bits it carries two float vectors' worth).
@@ -30,7 +32,7 @@ public final class VectorSettings {
     }
 
     private static int chooseBits() {
-        String s = System.getProperty("isthmus.vector.bits", "256").strip();
+        String s = System.getProperty("isthmus.vector.bits", "512").strip();
         int bits;
         try {
             bits = Integer.parseInt(s);
