@@ -4,6 +4,7 @@ import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.kernel.VectorSettings;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -60,10 +61,13 @@ public final class ReadBandwidth implements AutoCloseable {
 
     private double pass() {
         int chunks = (int) (BANDWIDTH_BYTES / CHUNK);
+        // chunks are claimed one by one, not split in fixed halves: on a shared host one CPU is
+        // often slower, and a fixed split would measure the slower one, understating the bound
+        AtomicInteger next = new AtomicInteger();
         long start = System.nanoTime();
-        pool.parallelFor(chunks, (from, to, worker) -> {
+        pool.parallelFor(pool.size(), (from, to, worker) -> {
             float s = 0;
-            for (int c = from; c < to; c++) {
+            for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
                 s += sum(buffer, (long) c * CHUNK, CHUNK);
             }
             sink[worker * 16] += s;
