@@ -40,8 +40,7 @@ public final class Engine implements AutoCloseable {
     private final ExecutorService driver;
     private volatile boolean closed;
 
-    private Engine(ModelSpec spec, ModelWeights weights, Tokenizer tokenizer, ComputePool pool, Generator generator,
-                   long startNanos) {
+    private Engine(ModelSpec spec, ModelWeights weights, Tokenizer tokenizer, ComputePool pool, Generator generator) {
         this.spec = spec;
         this.weights = weights;
         this.tokenizer = tokenizer;
@@ -87,6 +86,7 @@ public final class Engine implements AutoCloseable {
         }
         ModelWeights weights = ModelLoader.load(spec.model());
         ComputePool pool = null;
+        Engine engine;
         try {
             weights = WeightFormats.convert(weights, spec.format().orElse(null));
             Path tokenizerPath = options.tokenizer() != null ? options.tokenizer() : spec.tokenizer().orElse(null);
@@ -97,16 +97,7 @@ public final class Engine implements AutoCloseable {
             KvCacheType kv = options.kvCacheType() != null ? options.kvCacheType() : spec.kvCache().dtype();
             int context = options.contextLimit() > 0 ? options.contextLimit()
                     : spec.kvCache().maxTokens().orElse(weights.config().contextLength());
-            Generator generator = new Generator(model, tokenizer, kv, context);
-            Engine engine = new Engine(spec, weights, tokenizer, pool, generator, t0);
-            if (options.warmUpMillis() > 0) {
-                engine.onDriver(() -> {
-                    generator.warmUp(options.warmUpMillis());
-                    return null;
-                });
-            }
-            engine.loadMs = (System.nanoTime() - t0) / 1e6;
-            return engine;
+            engine = new Engine(spec, weights, tokenizer, pool, new Generator(model, tokenizer, kv, context));
         } catch (RuntimeException | Error e) {
             if (pool != null) {
                 pool.close();
@@ -114,6 +105,19 @@ public final class Engine implements AutoCloseable {
             weights.close();
             throw e;
         }
+        if (options.warmUpMillis() > 0) {
+            try {
+                engine.onDriver(() -> {
+                    engine.generator.warmUp(options.warmUpMillis());
+                    return null;
+                });
+            } catch (RuntimeException | Error e) {
+                engine.close();
+                throw e;
+            }
+        }
+        engine.loadMs = (System.nanoTime() - t0) / 1e6;
+        return engine;
     }
 
     public ModelSpec spec() {
