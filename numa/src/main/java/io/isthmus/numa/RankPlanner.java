@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 /**
  * Plans worker ranks over a {@link Topology} with the semantics of DeepSpeed's
@@ -109,8 +110,11 @@ public final class RankPlanner {
         for (int r = 0; r < shares.size(); r++) {
             RankPlan.Rank rank = rank(r, shares.size(), shares.get(r));
             if (rank.spansNodes()) {
-                allNotes.add("rank " + r + ": cores " + rank.cores() + " span nodes " + rank.nodesSpanned()
-                        + "; memory bound to node " + rank.node() + ", which holds the most of them");
+                int onNode = rank.cores().intersection(topology.node(rank.node()).cpus()).size();
+                allNotes.add("rank " + r + ": cores " + rank.cores() + " span nodes "
+                        + rank.nodesSpanned().stream().map(String::valueOf).collect(Collectors.joining(","))
+                        + "; memory bound to node " + rank.node() + ", which holds " + onNode + " of the "
+                        + rank.cores().size() + " (the most; the lowest node on a tie)");
             }
             ranks.add(rank);
         }
