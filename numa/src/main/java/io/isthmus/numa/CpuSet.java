@@ -88,6 +88,18 @@ public final class CpuSet {
         return new CpuSet(b);
     }
 
+    /** The CPUs of this set that are not in {@code other}. */
+    public CpuSet minus(CpuSet other) {
+        BitSet b = toBitSet();
+        b.andNot(other.bits);
+        return new CpuSet(b);
+    }
+
+    /** Whether every CPU of this set is in {@code other}. */
+    public boolean isSubsetOf(CpuSet other) {
+        return minus(other).isEmpty();
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof CpuSet c && bits.equals(c.bits);
