@@ -23,7 +23,7 @@ final class ModelTokenizer {
                 throw new ModelFormatException(model + ": no tokenizer.json in the model folder");
             }
             t = TokenizerLoader.fromHuggingFaceJson(json);
-        } else if (isGguf(model)) {
+        } else if (GgufFile.isGguf(model)) {
             try (GgufFile g = GgufFile.open(model)) {
                 t = TokenizerLoader.fromGguf(g);
             }
@@ -47,20 +47,11 @@ final class ModelTokenizer {
         if (name.endsWith(".json")) {
             return TokenizerLoader.fromHuggingFaceJson(file);
         }
-        if (isGguf(file)) {
+        if (GgufFile.isGguf(file)) {
             try (GgufFile g = GgufFile.open(file)) {
                 return TokenizerLoader.fromGguf(g);
             }
         }
         return TokenizerLoader.fromLlama2cBin(file, modelVocab);
-    }
-
-    private static boolean isGguf(Path p) {
-        try (var in = Files.newInputStream(p)) {
-            byte[] magic = in.readNBytes(4);
-            return magic.length == 4 && magic[0] == 'G' && magic[1] == 'G' && magic[2] == 'U' && magic[3] == 'F';
-        } catch (java.io.IOException e) {
-            throw new ModelFormatException(p + ": cannot read: " + e.getMessage(), e);
-        }
     }
 }

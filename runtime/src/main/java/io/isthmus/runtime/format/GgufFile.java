@@ -6,7 +6,6 @@ import io.isthmus.runtime.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,9 +39,16 @@ public final class GgufFile implements AutoCloseable {
         this.dataOffset = dataOffset;
     }
 
-    /** True when the file starts with the GGUF magic. */
-    public static boolean looksLikeGguf(MemorySegment seg) {
-        return seg.byteSize() >= 4 && new ByteCursor(seg, null, 0).i32("magic") == MAGIC;
+    /** True when the file at {@code path} starts with the GGUF magic; an error naming it when unreadable. */
+    public static boolean isGguf(Path path) {
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(path)) {
+            byte[] magic = in.readNBytes(4);
+            return magic.length == 4 && new ByteCursor(MemorySegment.ofArray(magic), path, 0).i32("magic") == MAGIC;
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ModelFormatException(path + ": file not found");
+        } catch (java.io.IOException e) {
+            throw new ModelFormatException(path + ": cannot read: " + e.getMessage(), e);
+        }
     }
 
     public static GgufFile open(Path path) {
@@ -315,19 +321,5 @@ public final class GgufFile implements AutoCloseable {
     @Override
     public String toString() {
         return "GgufFile[" + path() + ", v" + version + ", " + metadata.size() + " keys, " + tensors.size() + " tensors]";
-    }
-
-    /** For diagnostics: a readable rendering of a metadata value (arrays shortened). */
-    public static String render(Object v) {
-        if (v instanceof int[] a) {
-            return a.length + " ints " + Arrays.toString(Arrays.copyOf(a, Math.min(a.length, 8)));
-        }
-        if (v instanceof float[] a) {
-            return a.length + " floats " + Arrays.toString(Arrays.copyOf(a, Math.min(a.length, 8)));
-        }
-        if (v instanceof List<?> l) {
-            return l.size() + " items " + l.subList(0, Math.min(l.size(), 8));
-        }
-        return String.valueOf(v);
     }
 }

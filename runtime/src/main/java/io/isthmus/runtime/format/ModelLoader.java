@@ -2,11 +2,7 @@ package io.isthmus.runtime.format;
 
 import io.isthmus.runtime.model.ModelWeights;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.function.Function;
 
@@ -28,7 +24,7 @@ public final class ModelLoader {
         if (Files.isDirectory(p)) {
             return build(HuggingFaceFolder.open(p), HuggingFaceModels::weights);
         }
-        if (GgufFile.looksLikeGguf(MemorySegment.ofArray(firstBytes(p)))) {
+        if (GgufFile.isGguf(p)) {
             return build(GgufFile.open(p), GgufModels::weights);
         }
         return build(Llama2cCheckpoint.open(p), Llama2cModels::weights);
@@ -46,16 +42,6 @@ public final class ModelLoader {
                 e.addSuppressed(suppressed);
             }
             throw e;
-        }
-    }
-
-    private static byte[] firstBytes(Path p) {
-        try (InputStream in = Files.newInputStream(p)) {
-            return in.readNBytes(4);
-        } catch (NoSuchFileException e) {
-            throw new ModelFormatException(p + ": file not found");
-        } catch (IOException e) {
-            throw new ModelFormatException(p + ": cannot read: " + e.getMessage(), e);
         }
     }
 }
