@@ -1,14 +1,16 @@
 package io.isthmus.runtime.model;
 
-/** Activation buffers for up to {@code rows} tokens, grown on demand. */
+/** Activation buffers for up to {@code rows} tokens of one rank's part of the model, grown on demand. */
 final class Scratch {
     private final ModelConfig c;
+    private final LocalDims d;
     private int rows;
     float[] x, xb, xb2, residual, q, k, v, qkv, att, hb, hb2;
     final float[][] scores;
 
-    Scratch(ModelConfig c, int workers) {
+    Scratch(ModelConfig c, LocalDims d, int workers) {
         this.c = c;
+        this.d = d;
         this.scores = new float[workers][c.contextLength()];
         allocate(1);
     }
@@ -27,12 +29,14 @@ final class Scratch {
         xb = new float[m * dim];
         xb2 = new float[m * dim];
         residual = new float[m * dim];
-        q = new float[m * c.qDim()];
-        k = new float[m * c.kvDim()];
-        v = new float[m * c.kvDim()];
-        qkv = new float[m * (c.qDim() + 2 * c.kvDim())];
-        att = new float[m * c.qDim()];
-        hb = new float[m * c.ffnDim()];
-        hb2 = new float[m * c.ffnDim()];
+        int qDim = d.qDim(c);
+        int kvDim = d.kvDim(c);
+        q = new float[m * qDim];
+        k = new float[m * kvDim];
+        v = new float[m * kvDim];
+        qkv = new float[m * (qDim + 2 * kvDim)];
+        att = new float[m * qDim];
+        hb = new float[m * d.ffnDim()];
+        hb2 = new float[m * d.ffnDim()];
     }
 }

@@ -1,5 +1,7 @@
 package io.isthmus.runtime.model;
 
+import io.isthmus.collectives.Communicator;
+import io.isthmus.collectives.WireType;
 import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.kernel.Dequantize;
 import io.isthmus.runtime.kernel.Ops;
@@ -14,10 +16,18 @@ import io.isthmus.runtime.tensor.Tensor;
  *
  * <p>A call processes {@code m} consecutive tokens of one sequence at once (prefill runs the prompt
  * as matrix-matrix products; decode is m = 1). Not thread-safe: one forward pass at a time.
+ *
+ * <p>Tensor parallelism (DESIGN.md §2): the same class runs one rank's part of the model, given that
+ * rank's weights, its {@link LocalDims} and a {@link Communicator}. Row-parallel projections leave
+ * partial sums that are all-reduced before they join the residual stream (once per block, or once
+ * per layer with parallel residual); each rank's slice of the logits is all-gathered. Every rank
+ * must call {@link #forward} with the same arguments. With one rank no collective is called.
  */
 public final class Transformer {
     private static final int ROPE_TABLE_POSITIONS = 8192;
     private final ModelConfig config;
+    private final LocalDims local;
+    private final Communicator comm;
     private final ComputePool pool;
     private final Tensor tokenEmbedding;
     private final LayerWeights[] layers;
@@ -26,12 +36,29 @@ public final class Transformer {
     private final Scratch scratch;
     /** cos/sin per position, for positions below its size (larger ones are computed when needed). */
     private final RopeTable ropeTable;
+    /** Vocab-parallel logits: this rank's slice (padded to the stride) and every rank's, gathered. */
+    private float[] logitSlice = new float[0], logitsGathered = new float[0];
 
+    /** The whole model on one rank. */
     public Transformer(ModelWeights weights, ComputePool pool) {
+        this(weights, LocalDims.whole(weights.config()), pool, Communicator.single());
+    }
+
+    /**
+     * One rank's part of the model: {@code weights} holds that rank's tensors under the canonical
+     * names, shaped as {@code local} says; {@code comm} joins the ranks.
+     */
+    public Transformer(ModelWeights weights, LocalDims local, ComputePool pool, Communicator comm) {
+        if (comm.worldSize() != local.worldSize() || comm.rank() != local.rank()) {
+            throw new IllegalArgumentException("weights of rank " + local.rank() + " of " + local.worldSize()
+                    + " with a communicator of rank " + comm.rank() + " of " + comm.worldSize());
+        }
         this.config = weights.config();
+        this.local = local;
+        this.comm = comm;
         this.pool = pool;
         ModelConfig c = config;
-        WeightBinder bind = new WeightBinder(weights);
+        WeightBinder bind = new WeightBinder(weights, local);
         this.tokenEmbedding = bind.embedding();
         this.layers = new LayerWeights[c.layers()];
         for (int l = 0; l < c.layers(); l++) {
@@ -39,7 +66,7 @@ public final class Transformer {
         }
         this.outputNorm = bind.norm("output_norm");
         this.output = bind.output();
-        this.scratch = new Scratch(c, pool.size());
+        this.scratch = new Scratch(c, local, pool.size());
         this.ropeTable = new RopeTable(Math.min(c.contextLength(), ROPE_TABLE_POSITIONS), c.ropeDims(),
                 c.ropeTheta(), c.ropeFreqScale());
     }
@@ -52,7 +79,11 @@ public final class Transformer {
         return pool;
     }
 
-    /** Bytes of weights one decode step reads (all matrices once; embedding rows not counted). */
+    public LocalDims local() {
+        return local;
+    }
+
+    /** Bytes of weights one decode step reads on this rank (its matrices once; embedding rows not counted). */
     public long weightBytesPerToken() {
         long b = output.weightBytes();
         for (LayerWeights l : layers) {
@@ -63,7 +94,7 @@ public final class Transformer {
 
     /** A new, empty KV cache for one sequence of up to {@code capacity} tokens. */
     public KvCache newCache(KvCacheType type, int capacity) {
-        return KvCache.create(type, config.layers(), capacity, config.kvDim());
+        return KvCache.create(type, config.layers(), capacity, local.kvDim(config));
     }
 
     /**
@@ -96,7 +127,45 @@ public final class Transformer {
         int first = allLogits ? 0 : m - 1;
         System.arraycopy(s.x, first * dim, s.xb2, 0, rows * dim);
         outputNorm.apply(s.xb, s.xb2, rows, dim);
-        output.apply(pool, s.xb, rows, logits);
+        if (comm.worldSize() == 1) {
+            output.apply(pool, s.xb, rows, logits);
+        } else {
+            gatherLogits(s, rows, logits);
+        }
+    }
+
+    /** Vocab-parallel output: each rank computes its rows of logits, padded to a common stride for the allgather. */
+    private void gatherLogits(Scratch s, int rows, float[] logits) {
+        int own = local.vocabRows();
+        int stride = local.vocabStride();
+        int n = comm.worldSize();
+        if (logitSlice.length < rows * stride) {
+            logitSlice = new float[rows * stride];
+            logitsGathered = new float[n * rows * stride];
+        }
+        output.apply(pool, s.xb, rows, logitSlice); // rows × own, packed
+        if (own < stride) { // spread to rows × stride, last row first so nothing is overwritten before it is moved
+            for (int i = rows - 1; i > 0; i--) {
+                System.arraycopy(logitSlice, i * own, logitSlice, i * stride, own);
+            }
+        }
+        comm.allGather(logitSlice, 0, rows * stride, logitsGathered, 0);
+        int vocab = config.vocabSize();
+        int[] bounds = local.vocabBounds();
+        for (int r = 0; r < n; r++) {
+            int first = bounds[r];
+            int count = bounds[r + 1] - first;
+            for (int i = 0; i < rows; i++) {
+                System.arraycopy(logitsGathered, (r * rows + i) * stride, logits, i * vocab + first, count);
+            }
+        }
+    }
+
+    /** Sums the row-parallel partial results of all ranks (identity on one rank). */
+    private void allReduce(float[] partial, int length) {
+        if (comm.worldSize() > 1) {
+            comm.allReduceSum(partial, 0, length, WireType.F32);
+        }
     }
 
     /** x += attn(norm1(x)); x += ffn(norm2(x)) — Llama and non-parallel GPT-NeoX. */
@@ -105,9 +174,11 @@ public final class Transformer {
         int dim = config.dim();
         w.attnNorm().apply(s.xb, s.x, m, dim);
         attention(cache, l, w, m, startPos, s);
+        allReduce(s.xb2, m * dim);
         Ops.add(s.x, 0, s.x, 0, s.xb2, 0, m * dim);
         w.ffnNorm().apply(s.xb, s.x, m, dim);
         feedForward(w, m, s);
+        allReduce(s.xb2, m * dim);
         Ops.add(s.x, 0, s.x, 0, s.xb2, 0, m * dim);
     }
 
@@ -121,14 +192,15 @@ public final class Transformer {
         w.ffnNorm().apply(s.xb, s.x, m, dim); // both branches read the block's input
         feedForward(w, m, s);
         Ops.add(s.xb2, 0, s.xb2, 0, s.residual, 0, m * dim); // (ffn + attn) + x, the order llama.cpp and transformers use
+        allReduce(s.xb2, m * dim); // both branches' partial sums at once: ONE allreduce per layer
         Ops.add(s.x, 0, s.x, 0, s.xb2, 0, m * dim);
     }
 
     /** Reads s.xb (normed input), leaves the attention block's output projection in s.xb2. */
     private void attention(KvCache cache, int l, LayerWeights w, int m, int startPos, Scratch s) {
         ModelConfig c = config;
-        int qDim = c.qDim();
-        int kvDim = c.kvDim();
+        int qDim = local.qDim(c);
+        int kvDim = local.kvDim(c);
         if (w.qkv() != null) {
             w.qkv().apply(pool, s.xb, m, s.qkv);
             splitFusedQkv(s, m);
@@ -137,8 +209,8 @@ public final class Transformer {
         }
         for (int i = 0; i < m; i++) {
             int pos = startPos + i;
-            rope(s.q, i * qDim, c.heads(), pos);
-            rope(s.k, i * kvDim, c.kvHeads(), pos);
+            rope(s.q, i * qDim, local.heads(), pos);
+            rope(s.k, i * kvDim, local.kvHeads(), pos);
             cache.store(l, pos, s.k, i * kvDim, s.v, i * kvDim);
         }
         attend(cache, l, m, startPos, s);
@@ -156,8 +228,8 @@ public final class Transformer {
 
     private void splitFusedQkv(Scratch s, int m) {
         ModelConfig c = config;
-        int qDim = c.qDim();
-        int kvDim = c.kvDim();
+        int qDim = local.qDim(c);
+        int kvDim = local.kvDim(c);
         int hd = c.headDim();
         int row = qDim + 2 * kvDim;
         for (int i = 0; i < m; i++) {
@@ -167,7 +239,7 @@ public final class Transformer {
                 System.arraycopy(s.qkv, base + qDim, s.k, i * kvDim, kvDim);
                 System.arraycopy(s.qkv, base + qDim + kvDim, s.v, i * kvDim, kvDim);
             } else { // FUSED_PER_HEAD: [q_h | k_h | v_h] per head; no GQA in this layout
-                for (int h = 0; h < c.heads(); h++) {
+                for (int h = 0; h < local.heads(); h++) {
                     int src = base + h * 3 * hd;
                     System.arraycopy(s.qkv, src, s.q, i * qDim + h * hd, hd);
                     System.arraycopy(s.qkv, src + hd, s.k, i * kvDim + h * hd, hd);
@@ -180,10 +252,9 @@ public final class Transformer {
     /** Causal softmax attention of every (token, head) over the cache, split across the pool. */
     private void attend(KvCache cache, int l, int m, int startPos, Scratch s) {
         ModelConfig c = config;
-        int heads = c.heads();
+        int heads = local.heads();
         int hd = c.headDim();
-        int qDim = c.qDim();
-        int group = heads / c.kvHeads();
+        int qDim = local.qDim(c);
         float scale = (float) (1.0 / Math.sqrt(hd));
         pool.parallelFor(m * heads, (from, to, worker) -> {
             float[] scores = s.scores[worker];
@@ -192,7 +263,7 @@ public final class Transformer {
                 int h = t % heads;
                 int last = startPos + i;
                 int qOff = i * qDim + h * hd;
-                int kvOff = (h / group) * hd;
+                int kvOff = local.kvHeadOf(h, c) * hd;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int p = 0; p <= last; p++) {
                     float v = cache.dotKey(l, p, kvOff, s.q, qOff, hd) * scale;
@@ -216,7 +287,7 @@ public final class Transformer {
 
     /** Reads s.xb (normed input), leaves the feed-forward output in s.xb2. */
     private void feedForward(LayerWeights w, int m, Scratch s) {
-        int ffn = config.ffnDim();
+        int ffn = local.ffnDim();
         switch (config.activation()) {
             case SWIGLU -> {
                 Projection.applyAll(pool, w.gateUp(), s.xb, m, new float[][] {s.hb, s.hb2});

@@ -5,14 +5,19 @@ import io.isthmus.runtime.kernel.Dequantize;
 import io.isthmus.runtime.kernel.MatMulKernels;
 import io.isthmus.runtime.tensor.Tensor;
 
-/** Resolves canonical tensor names into typed layer weights, checking shapes and kernel support. */
+/**
+ * Resolves canonical tensor names into typed layer weights, checking shapes and kernel support.
+ * Shapes are those of one rank's part ({@link LocalDims}); the embedding is always whole.
+ */
 final class WeightBinder {
     private final ModelWeights w;
     private final ModelConfig c;
+    private final LocalDims d;
 
-    WeightBinder(ModelWeights w) {
+    WeightBinder(ModelWeights w, LocalDims d) {
         this.w = w;
         this.c = w.config();
+        this.d = d;
     }
 
     Tensor embedding() {
@@ -26,7 +31,7 @@ final class WeightBinder {
 
     Projection output() {
         Tensor t = w.optional("output.weight");
-        return linear(t != null ? "output" : "token_embd", c.vocabSize(), c.dim(), false);
+        return linear(t != null ? "output" : "token_embd", d.vocabRows(), c.dim(), false);
     }
 
     Norm norm(String name) {
@@ -38,20 +43,23 @@ final class WeightBinder {
 
     LayerWeights layer(int l) {
         String p = "blk." + l + ".";
-        int qkvRows = c.qDim() + 2 * c.kvDim();
+        int qDim = d.qDim(c);
+        int kvDim = d.kvDim(c);
+        int ffn = d.ffnDim();
+        int qkvRows = qDim + 2 * kvDim;
         boolean fused = c.qkvLayout() != QkvLayout.SEPARATE;
         boolean swiglu = c.activation() == Activation.SWIGLU;
         return new LayerWeights(
                 norm(p + "attn_norm"),
-                fused ? null : linear(p + "attn_q", c.qDim(), c.dim(), true),
-                fused ? null : linear(p + "attn_k", c.kvDim(), c.dim(), true),
-                fused ? null : linear(p + "attn_v", c.kvDim(), c.dim(), true),
+                fused ? null : linear(p + "attn_q", qDim, c.dim(), true),
+                fused ? null : linear(p + "attn_k", kvDim, c.dim(), true),
+                fused ? null : linear(p + "attn_v", kvDim, c.dim(), true),
                 fused ? linear(p + "attn_qkv", qkvRows, c.dim(), true) : null,
-                linear(p + "attn_output", c.dim(), c.qDim(), true),
+                linear(p + "attn_output", c.dim(), qDim, true),
                 norm(p + "ffn_norm"),
-                swiglu ? linear(p + "ffn_gate", c.ffnDim(), c.dim(), true) : null,
-                linear(p + "ffn_up", c.ffnDim(), c.dim(), true),
-                linear(p + "ffn_down", c.dim(), c.ffnDim(), true));
+                swiglu ? linear(p + "ffn_gate", ffn, c.dim(), true) : null,
+                linear(p + "ffn_up", ffn, c.dim(), true),
+                linear(p + "ffn_down", c.dim(), ffn, true));
     }
 
     private Projection linear(String name, int rows, int cols, boolean mayHaveBias) {
