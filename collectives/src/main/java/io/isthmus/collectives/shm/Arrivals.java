@@ -7,22 +7,29 @@ import java.util.List;
 /**
  * Waits until every peer has published a step: spins with {@link Thread#onSpinWait()} first (the
  * latency path), then yields (so oversubscribed ranks, more ranks than cores, still progress), and
- * gives up after the timeout with the ranks that never arrived.
+ * gives up after the timeout with the ranks that never arrived. When the world is larger than the
+ * processors this process may use (tests and benchmarks on a small machine), it yields almost at once.
  */
 final class Arrivals {
+    /** About a millisecond of PAUSEs: ranks bound to cores of their own rarely wait longer. */
     private static final int SPINS_BEFORE_YIELD = 20_000;
+    /** More ranks than this process may run on: a spinning rank would hold the core its peer needs. */
+    private static final int OVERSUBSCRIBED_SPINS_BEFORE_YIELD = 64;
     private static final int SPINS_PER_CLOCK_READ = 256;
 
     private final Segment[] segments;
     private final int rank;
     private final Duration timeout;
     private final long timeoutNanos;
+    private final int spinsBeforeYield;
 
     Arrivals(Segment[] segments, int rank, Duration timeout) {
         this.segments = segments;
         this.rank = rank;
         this.timeout = timeout;
         this.timeoutNanos = timeout.toNanos();
+        this.spinsBeforeYield = Runtime.getRuntime().availableProcessors() >= segments.length
+                ? SPINS_BEFORE_YIELD : OVERSUBSCRIBED_SPINS_BEFORE_YIELD;
     }
 
     /**
@@ -39,7 +46,7 @@ final class Arrivals {
             Segment segment = segments[peer];
             while (segment.sequence() < step) {
                 spins++;
-                if (spins < SPINS_BEFORE_YIELD) {
+                if (spins < spinsBeforeYield) {
                     Thread.onSpinWait();
                 } else {
                     Thread.yield();

@@ -3,11 +3,16 @@ package io.isthmus.collectives.shm;
 import io.isthmus.collectives.WireType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /** Moves floats between Java arrays and a segment in a wire format; sums are in f32. */
 final class WireCopy {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT;
     private static final ValueLayout.OfShort BF16 = ValueLayout.JAVA_SHORT;
+    /** Lane-wise adds: the same f32 additions as the scalar loop, so results stay bit-identical. */
+    private static final VectorSpecies<Float> LANES = FloatVector.SPECIES_PREFERRED;
 
     private WireCopy() {
     }
@@ -41,7 +46,13 @@ final class WireCopy {
     /** data[from, from+count) += the wire values at {@code offset}, in f32. */
     static void add(MemorySegment segment, long offset, WireType wire, float[] data, int from, int count) {
         if (wire == WireType.F32) {
-            for (int i = 0; i < count; i++) {
+            int i = 0;
+            for (int vectorEnd = LANES.loopBound(count); i < vectorEnd; i += LANES.length()) {
+                FloatVector sum = FloatVector.fromArray(LANES, data, from + i)
+                        .add(FloatVector.fromMemorySegment(LANES, segment, offset + 4L * i, ByteOrder.nativeOrder()));
+                sum.intoArray(data, from + i);
+            }
+            for (; i < count; i++) {
                 data[from + i] += segment.get(F32, offset + 4L * i);
             }
             return;
