@@ -136,12 +136,18 @@ public final class ShmCommunicator implements Communicator {
         }
     }
 
+    /**
+     * Waits until each file has existed at least once: a peer that appeared and then gave up (and
+     * removed the job directory) arrived; only the ranks never seen are named on timeout.
+     */
     private static void awaitFiles(List<Path> files, List<Integer> owners, int rank, long deadline, Duration timeout,
             String what) {
+        boolean[] seen = new boolean[files.size()];
         while (true) {
             List<Integer> missing = new ArrayList<>();
             for (int i = 0; i < files.size(); i++) {
-                if (Files.notExists(files.get(i))) {
+                seen[i] = seen[i] || Files.exists(files.get(i));
+                if (!seen[i]) {
                     missing.add(owners.get(i));
                 }
             }
