@@ -18,6 +18,7 @@ public final class ShmRankProcess {
         Path jobDir = Path.of(args[0]);
         int rank = Integer.parseInt(args[1]);
         int worldSize = Integer.parseInt(args[2]);
+        Rendezvous.join(jobDir, RankInfo.ofThisProcess(rank, -1), worldSize, OPTIONS.timeout());
         try (ShmCommunicator comm = ShmCommunicator.create(jobDir, rank, worldSize, OPTIONS)) {
             String mismatch = run(comm);
             if (mismatch != null) {
