@@ -83,7 +83,8 @@ public final class AllReduceBenchmark {
         String bufferBytes = System.getProperty("isthmus.bench.bufferBytes");
         if (bufferBytes != null) {
             int buffer = Integer.parseInt(bufferBytes);
-            options = new ShmCommunicator.Options(buffer, Math.min(buffer, options.smallMaxBytes()), options.timeout());
+            options = new ShmCommunicator.Options(buffer, Math.min(buffer, options.smallMaxBytes()),
+                    options.joinTimeout(), options.timeout());
         }
         try (ShmCommunicator shm = ShmCommunicator.create(jobDir, rank, world, options);
                 TcpStarAllReduce tcp = joinTcp(shm, maxFloats)) {

@@ -34,9 +34,10 @@ public final class ShmCommunicator implements Communicator {
      * @param bufferBytes   size of each of a rank's two buffers (input and output areas each);
      *                      a large allreduce moves bufferBytes/4 floats per chunk
      * @param smallMaxBytes wire bytes up to which allreduce takes the one-round path
-     * @param timeout       how long to wait for a peer (joining, or at any collective)
+     * @param joinTimeout   how long create() waits for the other ranks' segments
+     * @param timeout       how long a collective waits for a peer to arrive
      */
-    public record Options(int bufferBytes, int smallMaxBytes, Duration timeout) {
+    public record Options(int bufferBytes, int smallMaxBytes, Duration joinTimeout, Duration timeout) {
         public Options {
             if (bufferBytes < 4096 || bufferBytes % 64 != 0) {
                 throw new IllegalArgumentException("bufferBytes " + bufferBytes + " must be a multiple of 64, at least 4096");
@@ -44,15 +45,16 @@ public final class ShmCommunicator implements Communicator {
             if (smallMaxBytes < 0 || smallMaxBytes > bufferBytes) {
                 throw new IllegalArgumentException("smallMaxBytes " + smallMaxBytes + " must lie in [0, bufferBytes]");
             }
+            Objects.requireNonNull(joinTimeout, "joinTimeout");
             Objects.requireNonNull(timeout, "timeout");
         }
 
         public static Options defaults() {
-            return new Options(4 << 20, 1 << 20, Duration.ofSeconds(30));
+            return new Options(4 << 20, 1 << 20, Duration.ofSeconds(60), Duration.ofSeconds(30));
         }
 
-        public Options withTimeout(Duration newTimeout) {
-            return new Options(bufferBytes, smallMaxBytes, newTimeout);
+        public Options withTimeouts(Duration newJoinTimeout, Duration newTimeout) {
+            return new Options(bufferBytes, smallMaxBytes, newJoinTimeout, newTimeout);
         }
     }
 
@@ -96,7 +98,7 @@ public final class ShmCommunicator implements Communicator {
      */
     public static ShmCommunicator create(Path jobDir, int rank, int worldSize, Options options) {
         Objects.checkIndex(rank, worldSize);
-        long deadline = System.nanoTime() + options.timeout().toNanos();
+        long deadline = System.nanoTime() + options.joinTimeout().toNanos();
         boolean owns = false;
         Arena arena = Arena.ofShared();
         Path ownFile = JobDirectory.segmentFile(jobDir, rank);
@@ -105,7 +107,7 @@ public final class ShmCommunicator implements Communicator {
                 owns = Files.notExists(jobDir);
                 Files.createDirectories(jobDir);
             } else {
-                awaitFiles(List.of(jobDir), List.of(0), rank, deadline, options.timeout(), "create the job directory " + jobDir);
+                awaitFiles(List.of(jobDir), List.of(0), rank, deadline, options.joinTimeout(), "create the job directory " + jobDir);
             }
             Segment[] segments = new Segment[worldSize];
             segments[rank] = Segment.create(ownFile, rank, worldSize, options.bufferBytes(), arena);
@@ -117,12 +119,14 @@ public final class ShmCommunicator implements Communicator {
                     peers.add(peer);
                 }
             }
-            awaitFiles(peerFiles, peers, rank, deadline, options.timeout(), "create their segments in " + jobDir);
+            awaitFiles(peerFiles, peers, rank, deadline, options.joinTimeout(), "create their segments in " + jobDir);
             for (int peer : peers) {
                 segments[peer] = Segment.open(JobDirectory.segmentFile(jobDir, peer), peer, worldSize,
                         options.bufferBytes(), arena);
             }
-            return new ShmCommunicator(jobDir, owns, rank, segments, arena, options);
+            ShmCommunicator communicator = new ShmCommunicator(jobDir, owns, rank, segments, arena, options);
+            communicator.awaitEveryoneMapped(options.joinTimeout());
+            return communicator;
         } catch (IOException | RuntimeException e) {
             arena.close();
             deleteQuietly(ownFile);
@@ -164,6 +168,17 @@ public final class ShmCommunicator implements Communicator {
                 throw new IllegalStateException("rank " + rank + " interrupted while joining", e);
             }
         }
+    }
+
+    /**
+     * Step 1: every rank has mapped every segment. Until then no rank may return from create(), or
+     * a rank that closes at once (and so removes its file, or the directory) could leave a peer
+     * that never saw its file waiting for it.
+     */
+    private void awaitEveryoneMapped(Duration joinTimeout) {
+        step++;
+        own.publish(step);
+        new Arrivals(segments, rank, joinTimeout).awaitAll(step, "map every segment of the job");
     }
 
     @Override

@@ -25,7 +25,7 @@ class ShmMultiProcessTest {
         Process child = ChildJvm.start(ShmRankProcess.class, List.of(jobDir.toString(), "1", "2"));
         try {
             List<RankInfo> ranks = Rendezvous.join(jobDir, RankInfo.ofThisProcess(0, -1), 2,
-                    ShmRankProcess.OPTIONS.timeout());
+                    ShmRankProcess.OPTIONS.joinTimeout());
             assertEquals(ProcessHandle.current().pid(), ranks.get(0).pid());
             assertEquals(child.pid(), ranks.get(1).pid(), "rank 1 registered from the child JVM");
             assertEquals("rank-1.seg", ranks.get(1).segment());

@@ -12,13 +12,13 @@ import java.time.Duration;
 public final class ShmRankProcess {
     static final int[] LENGTHS = {1, 4096, 300_001, 7};
     static final ShmCommunicator.Options OPTIONS =
-            new ShmCommunicator.Options(1 << 20, 1 << 20, Duration.ofSeconds(20));
+            new ShmCommunicator.Options(1 << 20, 1 << 20, Duration.ofSeconds(60), Duration.ofSeconds(20));
 
     public static void main(String[] args) {
         Path jobDir = Path.of(args[0]);
         int rank = Integer.parseInt(args[1]);
         int worldSize = Integer.parseInt(args[2]);
-        Rendezvous.join(jobDir, RankInfo.ofThisProcess(rank, -1), worldSize, OPTIONS.timeout());
+        Rendezvous.join(jobDir, RankInfo.ofThisProcess(rank, -1), worldSize, OPTIONS.joinTimeout());
         try (ShmCommunicator comm = ShmCommunicator.create(jobDir, rank, worldSize, OPTIONS)) {
             String mismatch = run(comm);
             if (mismatch != null) {
