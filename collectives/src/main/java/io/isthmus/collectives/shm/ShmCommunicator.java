@@ -93,8 +93,9 @@ public final class ShmCommunicator implements Communicator {
 
     /**
      * Joins the job in {@code jobDir}: rank 0 creates the directory when it is absent (and then
-     * removes it on close); every rank creates its own segment and waits for the others'. Throws
-     * {@link PeerTimeoutException} naming the ranks whose segments did not appear in time.
+     * removes it on close); every rank creates its own segment, maps the others' and returns once
+     * every rank has mapped every segment. Throws {@link PeerTimeoutException} naming the ranks
+     * whose segments did not appear, or that did not finish mapping, within the join timeout.
      */
     public static ShmCommunicator create(Path jobDir, int rank, int worldSize, Options options) {
         Objects.checkIndex(rank, worldSize);
