@@ -29,7 +29,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--prompt", required = true, description = "The prompt text.")
+    @Mixin
+    LaunchMixin launch;
+
+    @Option(names = "--prompt", description = "The prompt text (required unless --dry-run).")
     String prompt;
 
     @Option(names = "--max-tokens", description = "Most new tokens (default: the yaml's max_new_tokens, else 128).")
@@ -60,6 +63,13 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = command.commandLine().getOut();
         ModelSpec spec = model.spec();
+        if (launch.printDryRun(spec, out)) {
+            return 0;
+        }
+        if (prompt == null) {
+            throw new picocli.CommandLine.ParameterException(command.commandLine(), "Missing required option: '--prompt=<prompt>'");
+        }
+        launch.requireSingleRank(spec);
         if (spec.server().isPresent()) {
             command.commandLine().getErr().println("isthmus: warning: 'server' in " + spec.source().orElse(spec.model())
                     + " is ignored: HTTP serving is not in this build yet");

@@ -49,16 +49,47 @@ public final class Main implements Runnable {
         return cli.execute(normalize(args));
     }
 
+    /** Launch options that take no value / one value; they may come before MODEL. */
+    static final Set<String> LAUNCH_FLAGS = Set.of("--bind-cores-to-rank", "--dry-run");
+    static final Set<String> LAUNCH_VALUED = Set.of("--num-ranks", "--bind-core-list", "--sysfs-root");
+
+    /**
+     * {@code [launch options] MODEL [SUBCOMMAND] ...} becomes {@code SUBCOMMAND [launch options]
+     * MODEL ...} (generate when no subcommand is named), the shape picocli parses.
+     */
     static String[] normalize(String[] args) {
-        if (args.length == 0 || args[0].startsWith("-") || MODEL_COMMANDS.contains(args[0])
-                || STANDALONE_COMMANDS.contains(args[0])) {
+        List<String> launch = new ArrayList<>();
+        int i = 0;
+        while (i < args.length) {
+            String name = args[i].contains("=") ? args[i].substring(0, args[i].indexOf('=')) : args[i];
+            if (LAUNCH_FLAGS.contains(name)) {
+                launch.add(args[i++]);
+            } else if (LAUNCH_VALUED.contains(name)) {
+                launch.add(args[i++]);
+                if (!name.equals(launch.getLast()) || i >= args.length) {
+                    continue; // --opt=value, or a missing value picocli will report
+                }
+                launch.add(args[i++]);
+            } else {
+                break;
+            }
+        }
+        List<String> rest = Arrays.asList(args).subList(i, args.length);
+        if (rest.isEmpty() || rest.getFirst().startsWith("-") || STANDALONE_COMMANDS.contains(rest.getFirst())) {
             return args;
         }
         List<String> out = new ArrayList<>();
-        boolean named = args.length > 1 && MODEL_COMMANDS.contains(args[1]);
-        out.add(named ? args[1] : "generate");
-        out.add(args[0]);
-        out.addAll(Arrays.asList(args).subList(named ? 2 : 1, args.length));
+        if (MODEL_COMMANDS.contains(rest.getFirst())) {
+            out.add(rest.getFirst());
+            out.addAll(launch);
+            out.addAll(rest.subList(1, rest.size()));
+        } else {
+            boolean named = rest.size() > 1 && MODEL_COMMANDS.contains(rest.get(1));
+            out.add(named ? rest.get(1) : "generate");
+            out.addAll(launch);
+            out.add(rest.getFirst());
+            out.addAll(rest.subList(named ? 2 : 1, rest.size()));
+        }
         return out.toArray(String[]::new);
     }
 

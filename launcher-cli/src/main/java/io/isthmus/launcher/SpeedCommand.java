@@ -34,6 +34,9 @@ final class SpeedCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    LaunchMixin launch;
+
     @Option(names = "--prompt-tokens", defaultValue = "128", description = "Prompt length in tokens (default 128).")
     int promptTokens;
 
@@ -46,6 +49,10 @@ final class SpeedCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = command.commandLine().getOut();
+        if (launch.printDryRun(model.spec(), out)) {
+            return 0;
+        }
+        launch.requireSingleRank(model.spec());
         try (Engine engine = Engine.open(model.spec(), model.engineOptions());
              ComputePool pool = new ComputePool(engine.threads());
              ReadBandwidth bandwidth = ReadBandwidth.on(pool)) {
