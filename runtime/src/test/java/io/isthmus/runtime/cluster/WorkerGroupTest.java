@@ -179,6 +179,35 @@ class WorkerGroupTest {
         }
     }
 
+    @Test
+    void sigtermToTheLauncherStopsWorkersAndRemovesTheDirectory() throws Exception {
+        List<String> command = new ArrayList<>(List.of(WorkerCommand.javaBinary()));
+        command.addAll(JvmFlags.current());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), TestLauncher.class.getName(),
+                root.toString()));
+        Process launcher = new ProcessBuilder(command).redirectErrorStream(true).start();
+        List<ProcessHandle> workers = new ArrayList<>();
+        try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(launcher.getInputStream()))) {
+            int ready = 0;
+            for (String line; ready < 2 && (line = out.readLine()) != null; ) {
+                if (line.startsWith("worker ")) {
+                    ProcessHandle.of(Long.parseLong(line.split(" ")[2])).ifPresent(workers::add);
+                } else if (line.contains("] ready sleep")) {
+                    ready++;
+                }
+            }
+            assertEquals(2, workers.size());
+            assertTrue(Files.isDirectory(root.resolve("isthmus-launcher-test")));
+            launcher.destroy(); // SIGTERM
+            assertTrue(launcher.waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertAllGone(workers, System.nanoTime() + Duration.ofSeconds(2).toNanos());
+            assertFalse(Files.exists(root.resolve("isthmus-launcher-test")));
+        } finally {
+            launcher.destroyForcibly();
+            workers.forEach(ProcessHandle::destroyForcibly);
+        }
+    }
+
     private static String cpusAllowed(Path status) throws Exception {
         return Files.readAllLines(status).stream().filter(l -> l.startsWith("Cpus_allowed_list:"))
                 .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElseThrow();
