@@ -15,6 +15,7 @@ public final class TestWorker {
 
     public static void main(String[] args) throws Exception {
         WorkerBinding.bindFromEnvironment();
+        LauncherWatch.haltWhenParentExits();
         int rank = Integer.parseInt(System.getenv("ISTHMUS_RANK"));
         String tid = Files.readString(Path.of("/proc/thread-self/stat")).split(" ", 2)[0];
         System.out.println("tid " + tid);

@@ -181,6 +181,15 @@ class WorkerGroupTest {
 
     @Test
     void sigtermToTheLauncherStopsWorkersAndRemovesTheDirectory() throws Exception {
+        killLauncher(false);
+    }
+
+    @Test
+    void sigkilledLaunchersWorkersEndAndItsDirectoryIsRemovedNextLaunch() throws Exception {
+        killLauncher(true);
+    }
+
+    private void killLauncher(boolean sigkill) throws Exception {
         List<String> command = new ArrayList<>(List.of(WorkerCommand.javaBinary()));
         command.addAll(JvmFlags.current());
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), TestLauncher.class.getName(),
@@ -198,9 +207,17 @@ class WorkerGroupTest {
             }
             assertEquals(2, workers.size());
             assertTrue(Files.isDirectory(root.resolve("isthmus-launcher-test")));
-            launcher.destroy(); // SIGTERM
+            if (sigkill) {
+                launcher.destroyForcibly(); // no shutdown hook runs: LauncherWatch ends the workers
+            } else {
+                launcher.destroy(); // SIGTERM: the shutdown hook stops the workers
+            }
             assertTrue(launcher.waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
-            assertAllGone(workers, System.nanoTime() + Duration.ofSeconds(2).toNanos());
+            assertAllGone(workers, System.nanoTime() + Duration.ofSeconds(5).toNanos());
+            if (sigkill) {
+                assertTrue(Files.exists(root.resolve("isthmus-launcher-test")), "left behind");
+                assertEquals(List.of(root.resolve("isthmus-launcher-test")), JobDirectories.removeStale(root));
+            }
             assertFalse(Files.exists(root.resolve("isthmus-launcher-test")));
         } finally {
             launcher.destroyForcibly();
