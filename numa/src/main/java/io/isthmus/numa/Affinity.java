@@ -76,6 +76,14 @@ public final class Affinity {
 
     /** Restricts the calling thread to exactly {@code cpus}. */
     public static void setCurrentThreadAffinity(CpuSet cpus) {
+        setThreadAffinity(0, cpus);
+    }
+
+    /**
+     * Restricts the thread with kernel id {@code tid} (0: the calling thread) to exactly {@code cpus};
+     * a process binding itself late uses it on every entry of {@code /proc/self/task}.
+     */
+    public static void setThreadAffinity(int tid, CpuSet cpus) {
         if (cpus.isEmpty()) {
             throw new IllegalArgumentException("sched_setaffinity: empty CPU set");
         }
@@ -85,9 +93,9 @@ public final class Affinity {
             MemorySegment mask = arena.allocate(bytes, 8);
             byte[] b = cpus.toBitSet().toByteArray();
             MemorySegment.copy(b, 0, mask, ValueLayout.JAVA_BYTE, 0, b.length);
-            int rc = (int) SET_AFFINITY.invokeExact(state, 0, (long) bytes, mask);
+            int rc = (int) SET_AFFINITY.invokeExact(state, tid, (long) bytes, mask);
             if (rc != 0) {
-                throw failure("sched_setaffinity(" + cpus + ")", (int) ERRNO.get(state, 0L));
+                throw failure("sched_setaffinity(" + tid + ", " + cpus + ")", (int) ERRNO.get(state, 0L));
             }
         } catch (RuntimeException | Error e) {
             throw e;
