@@ -96,6 +96,15 @@ public final class DriverForward implements ForwardPass, AutoCloseable {
         }
     }
 
+    /**
+     * Tells the followers the driver is alive without giving them work. An idle driver must call
+     * this more often than the communicator's collective timeout, or the followers, waiting for
+     * their next step inside a broadcast, time out.
+     */
+    public void keepAlive() {
+        send(Step.keepAlive());
+    }
+
     private void send(Step step) {
         if (shutDown) {
             throw new IllegalStateException("the followers were shut down");

@@ -74,6 +74,8 @@ public final class Follower {
                 }
                 shard.forward(cache, step.tokens(), 0, m, step.position(), logits, step.allLogits());
             }
+            case KEEP_ALIVE -> {
+            }
             case SHUTDOWN -> throw new AssertionError("handled by the loop");
         }
     }

@@ -29,7 +29,12 @@ public record Step(Kind kind, long sequence, int position, int[] tokens, boolean
         /** A forward pass over one generated token. */
         DECODE,
         /** Leave the follower loop. */
-        SHUTDOWN
+        SHUTDOWN,
+        /**
+         * Nothing to run: sent by an idle driver more often than the collective timeout, because a
+         * follower waits for its next step inside a broadcast, which fails after that timeout.
+         */
+        KEEP_ALIVE
     }
 
     private static final int[] NO_TOKENS = new int[0];
@@ -42,7 +47,7 @@ public record Step(Kind kind, long sequence, int position, int[] tokens, boolean
                     + " or capacity " + capacity);
         }
         int expected = switch (kind) {
-            case NEW_SEQUENCE, SHUTDOWN -> 0;
+            case NEW_SEQUENCE, SHUTDOWN, KEEP_ALIVE -> 0;
             case DECODE -> 1;
             case PREFILL -> tokens.length; // checked below
         };
@@ -68,6 +73,10 @@ public record Step(Kind kind, long sequence, int position, int[] tokens, boolean
         return new Step(Kind.SHUTDOWN, 0, 0, NO_TOKENS, false, 0, null);
     }
 
+    public static Step keepAlive() {
+        return new Step(Kind.KEEP_ALIVE, 0, 0, NO_TOKENS, false, 0, null);
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof Step s && kind == s.kind && sequence == s.sequence && position == s.position
@@ -86,7 +95,7 @@ public record Step(Kind kind, long sequence, int position, int[] tokens, boolean
             case NEW_SEQUENCE -> ", " + capacity + " tokens of " + cacheType;
             case PREFILL, DECODE -> ", position " + position + ", tokens " + Arrays.toString(tokens)
                     + (allLogits ? ", all logits" : "");
-            case SHUTDOWN -> "";
+            case SHUTDOWN, KEEP_ALIVE -> "";
         } + ")";
     }
 }

@@ -10,6 +10,7 @@ import io.isthmus.runtime.generate.Generator;
 import io.isthmus.runtime.generate.SamplingParams;
 import io.isthmus.runtime.generate.StopReason;
 import io.isthmus.runtime.kernel.ComputePool;
+import io.isthmus.runtime.model.KvCache;
 import io.isthmus.runtime.model.KvCacheType;
 import io.isthmus.runtime.model.ModelWeights;
 import io.isthmus.runtime.model.Transformer;
@@ -177,6 +178,15 @@ class DistributedGenerationTest {
             assertEquals(StopReason.MAX_TOKENS, next.stopReason());
             assertEquals(8, next.tokenIds().length);
             g.warmUp(50); // warm-up runs through the group too
+            cluster.driver().keepAlive();
+            // calls the followers could not run fail on the driver before anything is broadcast
+            assertThrows(IllegalArgumentException.class, () -> g.logitsAfter(new int[] {1, 1 << 20}));
+            DriverForward d = cluster.driver();
+            KvCache old = d.newCache(KvCacheType.F32, 8);
+            d.newCache(KvCacheType.F32, 8);
+            assertThrows(IllegalStateException.class,
+                    () -> d.forward(old, new int[] {1}, 0, 1, 0, new float[d.config().vocabSize()], false));
+            assertEquals(8, greedy(g, g.tokenize("Lily"), 8, true).tokenIds().length);
             assertFalse(cluster.followers.getFirst().isDone());
         }
         assertTrue(cluster.followers.getFirst().join() > 3, "steps run by the follower");

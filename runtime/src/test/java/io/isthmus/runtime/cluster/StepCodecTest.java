@@ -25,7 +25,8 @@ class StepCodecTest {
                 Step.forward(3, 0, new int[] {1, 403, 407}, false),
                 Step.forward(3, 5, full, true),
                 Step.forward(9, 4095, new int[] {Integer.MAX_VALUE}, false),
-                Step.shutdown())) {
+                Step.shutdown(),
+                Step.keepAlive())) {
             assertEquals(s, StepCodec.decode(encoded(s)), s.toString());
         }
         assertEquals(Step.Kind.DECODE, Step.forward(1, 2, new int[] {5}, false).kind());
