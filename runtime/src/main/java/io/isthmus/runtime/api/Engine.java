@@ -35,16 +35,19 @@ public final class Engine implements AutoCloseable {
     private final ModelWeights weights;
     private final Tokenizer tokenizer;
     private final ComputePool pool;
+    private final Transformer model;
     private final Generator generator;
     private double loadMs;
     private final ExecutorService driver;
     private volatile boolean closed;
 
-    private Engine(ModelSpec spec, ModelWeights weights, Tokenizer tokenizer, ComputePool pool, Generator generator) {
+    private Engine(ModelSpec spec, ModelWeights weights, Tokenizer tokenizer, ComputePool pool, Transformer model,
+                   Generator generator) {
         this.spec = spec;
         this.weights = weights;
         this.tokenizer = tokenizer;
         this.pool = pool;
+        this.model = model;
         this.generator = generator;
         // Every forward pass runs on this one thread, pinned to the compute pool's first CPU, so
         // user threads are never pinned and the pool always has the same driver.
@@ -97,7 +100,7 @@ public final class Engine implements AutoCloseable {
             KvCacheType kv = options.kvCacheType() != null ? options.kvCacheType() : spec.kvCache().dtype();
             int context = options.contextLimit() > 0 ? options.contextLimit()
                     : spec.kvCache().maxTokens().orElse(weights.config().contextLength());
-            engine = new Engine(spec, weights, tokenizer, pool, new Generator(model, tokenizer, kv, context));
+            engine = new Engine(spec, weights, tokenizer, pool, model, new Generator(model, tokenizer, kv, context));
         } catch (RuntimeException | Error e) {
             if (pool != null) {
                 pool.close();
@@ -144,7 +147,7 @@ public final class Engine implements AutoCloseable {
 
     /** Bytes of weights one decode step reads: the bound on decode speed is read bandwidth ÷ this. */
     public long weightBytesPerToken() {
-        return generator.model().weightBytesPerToken();
+        return model.weightBytesPerToken();
     }
 
     /** Ranks the model runs on (1 until the worker group lands). */

@@ -1,8 +1,8 @@
 package io.isthmus.runtime.generate;
 
+import io.isthmus.runtime.model.ForwardPass;
 import io.isthmus.runtime.model.KvCache;
 import io.isthmus.runtime.model.KvCacheType;
-import io.isthmus.runtime.model.Transformer;
 import io.isthmus.runtime.tokenizer.Tokenizer;
 
 import java.util.Arrays;
@@ -11,18 +11,19 @@ import java.util.function.BooleanSupplier;
 /**
  * The generation loop of one sequence: prefill the prompt in batches, then sample and decode one
  * token at a time until end-of-generation, the token limit, the context limit or cancellation.
- * Not thread-safe (it drives one {@link Transformer}).
+ * Not thread-safe (it drives one {@link ForwardPass}: a local model, or the driver of a
+ * tensor-parallel group).
  */
 public final class Generator {
     /** Prompt tokens per prefill batch: large enough for matrix-matrix speed, small enough for the scratch buffers. */
     public static final int PREFILL_BATCH = 64;
 
-    private final Transformer model;
+    private final ForwardPass model;
     private final Tokenizer tokenizer;
     private final KvCacheType cacheType;
     private final int contextLimit;
 
-    public Generator(Transformer model, Tokenizer tokenizer, KvCacheType cacheType, int contextLimit) {
+    public Generator(ForwardPass model, Tokenizer tokenizer, KvCacheType cacheType, int contextLimit) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.cacheType = cacheType;
@@ -33,7 +34,7 @@ public final class Generator {
     public record Output(int[] promptTokenIds, int[] tokenIds, String text, StopReason stopReason, GenerationTimings timings) {
     }
 
-    public Transformer model() {
+    public ForwardPass model() {
         return model;
     }
 

@@ -23,7 +23,7 @@ import io.isthmus.runtime.tensor.Tensor;
  * per layer with parallel residual); each rank's slice of the logits is all-gathered. Every rank
  * must call {@link #forward} with the same arguments. With one rank no collective is called.
  */
-public final class Transformer {
+public final class Transformer implements ForwardPass {
     private static final int ROPE_TABLE_POSITIONS = 8192;
     private final ModelConfig config;
     private final LocalDims local;
@@ -71,6 +71,7 @@ public final class Transformer {
                 c.ropeTheta(), c.ropeFreqScale());
     }
 
+    @Override
     public ModelConfig config() {
         return config;
     }
@@ -92,15 +93,12 @@ public final class Transformer {
         return b;
     }
 
-    /** A new, empty KV cache for one sequence of up to {@code capacity} tokens. */
+    @Override
     public KvCache newCache(KvCacheType type, int capacity) {
         return KvCache.create(type, config.layers(), capacity, local.kvDim(config));
     }
 
-    /**
-     * Runs tokens[off .. off+m) at positions startPos.. and writes logits: with {@code allLogits}
-     * m rows of vocabSize into {@code logits}, otherwise the last token's row only.
-     */
+    @Override
     public void forward(KvCache cache, int[] tokens, int off, int m, int startPos, float[] logits, boolean allLogits) {
         if (startPos + m > cache.capacity()) {
             throw new IllegalArgumentException("positions up to " + (startPos + m) + " exceed the KV cache of "

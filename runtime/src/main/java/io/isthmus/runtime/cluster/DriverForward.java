@@ -1,0 +1,124 @@
+package io.isthmus.runtime.cluster;
+
+import io.isthmus.collectives.Communicator;
+import io.isthmus.runtime.model.ForwardPass;
+import io.isthmus.runtime.model.KvCache;
+import io.isthmus.runtime.model.KvCacheType;
+import io.isthmus.runtime.model.ModelConfig;
+import io.isthmus.runtime.model.Transformer;
+
+import java.util.Arrays;
+
+/**
+ * The tensor-parallel group as seen from rank 0: each call is broadcast as a {@link Step} to the
+ * {@link Follower}s, then run on rank 0's own shard; the collectives inside the forward pass keep
+ * the ranks together, and rank 0 ends with the full logits. A generator drives it as it drives a
+ * local {@link Transformer}.
+ *
+ * <p>One sequence at a time: a new cache replaces the previous one on every rank, and a forward
+ * pass on an older cache is refused before anything is broadcast. Every argument is checked before
+ * the broadcast too, so a bad call fails on the driver alone and leaves the group usable.
+ * Not thread-safe; call it from the thread that owns rank 0's communicator.
+ */
+public final class DriverForward implements ForwardPass, AutoCloseable {
+    private final Transformer shard;
+    private final Communicator comm;
+    private final byte[] frame = new byte[StepCodec.FRAME_BYTES];
+    private KvCache current;
+    private long sequence = -1;
+    private boolean shutDown;
+
+    /** {@code shard} is rank 0's part of the model, joined to the followers by {@code comm}. */
+    public DriverForward(Transformer shard, Communicator comm) {
+        if (comm.rank() != 0) {
+            throw new IllegalArgumentException("the driver is rank 0, not rank " + comm.rank());
+        }
+        this.shard = shard;
+        this.comm = comm;
+    }
+
+    @Override
+    public ModelConfig config() {
+        return shard.config();
+    }
+
+    @Override
+    public KvCache newCache(KvCacheType type, int capacity) {
+        if (capacity <= 0) {
+            throw new IllegalArgumentException("KV cache capacity " + capacity + " must be positive");
+        }
+        KvCache cache = shard.newCache(type, capacity); // allocation failure here is the driver's alone
+        send(Step.newSequence(sequence + 1, type, capacity));
+        sequence++;
+        current = cache;
+        return cache;
+    }
+
+    @Override
+    public void forward(KvCache cache, int[] tokens, int off, int m, int startPos, float[] logits, boolean allLogits) {
+        if (cache != current) {
+            throw new IllegalStateException("a forward pass on a KV cache that is not the newest sequence's: "
+                    + "the followers keep only the newest");
+        }
+        check(cache, tokens, off, m, startPos, logits, allLogits);
+        if (allLogits && m > StepCodec.MAX_TOKENS) {
+            // chunks would overwrite each other's logit rows
+            throw new IllegalArgumentException("all logits for " + m + " tokens: at most " + StepCodec.MAX_TOKENS
+                    + " per call");
+        }
+        // Longer runs go in chunks of one step each, as the generator's prefill batches do, so a frame stays small.
+        for (int done = 0; done < m; done += StepCodec.MAX_TOKENS) {
+            int n = Math.min(StepCodec.MAX_TOKENS, m - done);
+            send(Step.forward(sequence, startPos + done, Arrays.copyOfRange(tokens, off + done, off + done + n),
+                    allLogits));
+            shard.forward(cache, tokens, off + done, n, startPos + done, logits, allLogits);
+        }
+    }
+
+    private void check(KvCache cache, int[] tokens, int off, int m, int startPos, float[] logits, boolean allLogits) {
+        if (m <= 0 || off < 0 || off + m > tokens.length || startPos < 0) {
+            throw new IllegalArgumentException("tokens [" + off + ", " + off + "+" + m + ") of " + tokens.length
+                    + " at position " + startPos);
+        }
+        if (startPos + m > cache.capacity()) {
+            throw new IllegalArgumentException("positions up to " + (startPos + m) + " exceed the KV cache of "
+                    + cache.capacity() + " tokens");
+        }
+        int vocab = config().vocabSize();
+        if (logits.length < (allLogits ? m : 1) * (long) vocab) {
+            throw new IllegalArgumentException("logits of " + logits.length + " floats for " + (allLogits ? m : 1)
+                    + " rows of " + vocab);
+        }
+        for (int i = off; i < off + m; i++) {
+            if (tokens[i] < 0 || tokens[i] >= vocab) {
+                throw new IllegalArgumentException("token id " + tokens[i] + " outside the vocabulary of " + vocab);
+            }
+        }
+    }
+
+    /**
+     * Tells the followers the driver is alive without giving them work. An idle driver must call
+     * this more often than the communicator's collective timeout, or the followers, waiting for
+     * their next step inside a broadcast, time out.
+     */
+    public void keepAlive() {
+        send(Step.keepAlive());
+    }
+
+    private void send(Step step) {
+        if (shutDown) {
+            throw new IllegalStateException("the followers were shut down");
+        }
+        StepCodec.encode(step, frame);
+        comm.broadcast(frame, 0, frame.length, 0);
+    }
+
+    /** Tells the followers to leave their loop (once; later calls do nothing). Does not close the communicator. */
+    @Override
+    public void close() {
+        if (!shutDown) {
+            send(Step.shutdown());
+            shutDown = true;
+        }
+    }
+}
