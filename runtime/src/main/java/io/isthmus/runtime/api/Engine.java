@@ -3,14 +3,20 @@ package io.isthmus.runtime.api;
 import io.isthmus.runtime.config.ModelSpec;
 import io.isthmus.runtime.config.ModelSpecParser;
 import io.isthmus.runtime.generate.Generator;
+import io.isthmus.runtime.quant.WeightFormats;
 import io.isthmus.runtime.kernel.ComputePool;
+import io.isthmus.numa.RankPlan;
+import io.isthmus.runtime.cluster.DriverGroup;
+import io.isthmus.runtime.cluster.LaunchOptions;
 import io.isthmus.runtime.model.KvCacheType;
+import io.isthmus.runtime.model.ModelConfig;
 import io.isthmus.runtime.model.ModelWeights;
 import io.isthmus.runtime.model.Transformer;
 import io.isthmus.runtime.format.ModelLoader;
 import io.isthmus.runtime.tokenizer.Tokenizer;
 
 import java.nio.file.Path;
+import java.util.OptionalInt;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -32,23 +38,20 @@ import java.util.concurrent.Executors;
  */
 public final class Engine implements AutoCloseable {
     private final ModelSpec spec;
-    private final ModelWeights weights;
     private final Tokenizer tokenizer;
-    private final ComputePool pool;
-    private final Transformer model;
+    private final Backend backend;
     private final Generator generator;
     private double loadMs;
     private final ExecutorService driver;
     private volatile boolean closed;
+    private volatile RuntimeException broken;
 
-    private Engine(ModelSpec spec, ModelWeights weights, Tokenizer tokenizer, ComputePool pool, Transformer model,
-                   Generator generator) {
+    private Engine(ModelSpec spec, Tokenizer tokenizer, Backend backend, Generator generator) {
         this.spec = spec;
-        this.weights = weights;
         this.tokenizer = tokenizer;
-        this.pool = pool;
-        this.model = model;
+        this.backend = backend;
         this.generator = generator;
+        ComputePool pool = backend.pool();
         // Every forward pass runs on this one thread, pinned to the compute pool's first CPU, so
         // user threads are never pinned and the pool always has the same driver.
         this.driver = Executors.newSingleThreadExecutor(r -> {
@@ -77,35 +80,29 @@ public final class Engine implements AutoCloseable {
                 ? ModelSpecParser.parse(modelOrYaml) : ModelSpec.ofModelPath(modelOrYaml);
     }
 
+    /**
+     * Opens {@code spec}. With a world size above 1 (the options', else the yaml's
+     * tensor_parallel) this JVM becomes rank 0 and starts the follower JVMs, bound per the rank plan.
+     */
     public static Engine open(ModelSpec spec, EngineOptions options) {
         long t0 = System.nanoTime();
-        if (spec.tensorParallel().isPresent() && spec.tensorParallel().getAsInt() > 1) {
-            throw new UnsupportedOperationException("tensor_parallel " + spec.tensorParallel().getAsInt()
-                    + " needs the multi-rank worker group, which this build does not have yet; use 1 or auto");
-        }
         if (spec.generation().beams() > 1) {
             throw new UnsupportedOperationException("generation.beams " + spec.generation().beams()
                     + ": beam search is not in this build yet; use 1");
         }
-        ModelWeights weights = ModelLoader.load(spec.model());
-        ComputePool pool = null;
+        int world = options.worldSize() > 0 ? options.worldSize() : spec.tensorParallel().orElse(1);
+        Backend backend = world > 1 ? distributed(spec, options, world) : local(spec, options);
         Engine engine;
         try {
-            weights = WeightFormats.convert(weights, spec.format().orElse(null));
+            ModelConfig config = backend.forward().config();
             Path tokenizerPath = options.tokenizer() != null ? options.tokenizer() : spec.tokenizer().orElse(null);
-            Tokenizer tokenizer = ModelTokenizer.load(spec.model(), tokenizerPath, weights.config().vocabSize());
-            int threads = options.threads() > 0 ? options.threads() : spec.threads().orElse(0);
-            pool = threads > 0 ? new ComputePool(threads) : new ComputePool();
-            Transformer model = new Transformer(weights, pool);
+            Tokenizer tokenizer = ModelTokenizer.load(spec.model(), tokenizerPath, config.vocabSize());
             KvCacheType kv = options.kvCacheType() != null ? options.kvCacheType() : spec.kvCache().dtype();
             int context = options.contextLimit() > 0 ? options.contextLimit()
-                    : spec.kvCache().maxTokens().orElse(weights.config().contextLength());
-            engine = new Engine(spec, weights, tokenizer, pool, model, new Generator(model, tokenizer, kv, context));
+                    : spec.kvCache().maxTokens().orElse(config.contextLength());
+            engine = new Engine(spec, tokenizer, backend, new Generator(backend.forward(), tokenizer, kv, context));
         } catch (RuntimeException | Error e) {
-            if (pool != null) {
-                pool.close();
-            }
-            weights.close();
+            backend.close();
             throw e;
         }
         if (options.warmUpMillis() > 0) {
@@ -123,6 +120,32 @@ public final class Engine implements AutoCloseable {
         return engine;
     }
 
+    private static Backend local(ModelSpec spec, EngineOptions options) {
+        ModelWeights weights = ModelLoader.load(spec.model());
+        ComputePool pool = null;
+        try {
+            weights = WeightFormats.convert(weights, spec.format().orElse(null));
+            int threads = options.threads() > 0 ? options.threads() : spec.threads().orElse(0);
+            pool = threads > 0 ? new ComputePool(threads) : new ComputePool();
+            return new LocalBackend(weights, pool, new Transformer(weights, pool));
+        } catch (RuntimeException | Error e) {
+            if (pool != null) {
+                pool.close();
+            }
+            weights.close();
+            throw e;
+        }
+    }
+
+    private static Backend distributed(ModelSpec spec, EngineOptions options, int world) {
+        RankPlan plan = options.rankPlan() != null ? options.rankPlan()
+                : new LaunchOptions(OptionalInt.of(world), false, null, Path.of("/")).rankPlan(spec);
+        if (plan.worldSize() != world) {
+            throw new IllegalArgumentException("the rank plan has " + plan.worldSize() + " ranks, not " + world);
+        }
+        return new DistributedBackend(DriverGroup.start(spec, plan, System.err::println));
+    }
+
     public ModelSpec spec() {
         return spec;
     }
@@ -131,8 +154,8 @@ public final class Engine implements AutoCloseable {
         return tokenizer;
     }
 
-    public io.isthmus.runtime.model.ModelConfig config() {
-        return weights.config();
+    public ModelConfig config() {
+        return backend.forward().config();
     }
 
     /** Milliseconds {@link #open} took (reading, mapping, converting, building). */
@@ -142,17 +165,17 @@ public final class Engine implements AutoCloseable {
 
     /** Compute threads of this engine's pool. */
     public int threads() {
-        return pool.size();
+        return backend.pool().size();
     }
 
     /** Bytes of weights one decode step reads: the bound on decode speed is read bandwidth ÷ this. */
     public long weightBytesPerToken() {
-        return model.weightBytesPerToken();
+        return backend.weightBytesPerToken();
     }
 
     /** Ranks the model runs on (1 until the worker group lands). */
     public int worldSize() {
-        return 1;
+        return backend.worldSize();
     }
 
     /**
@@ -196,11 +219,11 @@ public final class Engine implements AutoCloseable {
     }
 
     private GenerationResult run(GenerationRequest request, TokenListener listener,
-                                 java.util.function.BooleanSupplier cancelled) {
+                                 java.util.function.BooleanSupplier cancelled) throws Exception {
         ensureOpen();
         int[] prompt = generator.tokenize(request.prompt());
-        Generator.Output out = generator.generate(prompt, request.maxTokens(), request.sampling(), request.ignoreEos(),
-                (id, text) -> listener.onToken(new GeneratedToken(id, text)), cancelled);
+        Generator.Output out = onEngineThread(() -> generator.generate(prompt, request.maxTokens(), request.sampling(),
+                request.ignoreEos(), (id, text) -> listener.onToken(new GeneratedToken(id, text)), cancelled));
         return new GenerationResult(out.text(), out.tokenIds(), out.promptTokenIds(), out.stopReason(),
                 out.timings(), worldSize());
     }
@@ -216,7 +239,7 @@ public final class Engine implements AutoCloseable {
         try {
             return driver.submit(() -> {
                 ensureOpen();
-                return work.call();
+                return onEngineThread(work);
             }).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -232,7 +255,28 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs model work already on the engine's thread. A failure while a tensor-parallel group is
+     * mid-step leaves its ranks out of step, so the engine then refuses further work, and reports
+     * a dead follower (rank, exit status, last lines) rather than the timeout it caused.
+     */
+    private <T> T onEngineThread(java.util.concurrent.Callable<T> work) throws Exception {
+        try {
+            return work.call();
+        } catch (RuntimeException e) {
+            if (backend.worldSize() == 1) {
+                throw e;
+            }
+            RuntimeException cause = backend.explain(e);
+            broken = cause;
+            throw cause;
+        }
+    }
+
     private void ensureOpen() {
+        if (broken != null) {
+            throw new IllegalStateException("engine stopped after a failure: " + broken.getMessage(), broken);
+        }
         if (closed) {
             throw new IllegalStateException("engine is closed");
         }
@@ -250,6 +294,11 @@ public final class Engine implements AutoCloseable {
             }
             closed = true;
         }
+        driver.execute(() -> {
+            if (broken == null) {
+                backend.finishOnEngineThread();
+            }
+        });
         driver.shutdown();
         try {
             while (!driver.awaitTermination(1, java.util.concurrent.TimeUnit.SECONDS)) {
@@ -258,7 +307,6 @@ public final class Engine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        pool.close();
-        weights.close();
+        backend.close();
     }
 }

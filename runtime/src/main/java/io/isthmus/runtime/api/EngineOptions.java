@@ -1,5 +1,6 @@
 package io.isthmus.runtime.api;
 
+import io.isthmus.numa.RankPlan;
 import io.isthmus.runtime.model.KvCacheType;
 
 import java.nio.file.Path;
@@ -14,32 +15,44 @@ import java.nio.file.Path;
  * @param contextLimit positions per sequence (defaults to the model's context length)
  * @param warmUpMillis time {@link Engine#open} spends running a throw-away sequence so the JIT has
  *                     compiled the kernels before the first request (0: none)
+ * @param worldSize    tensor-parallel ranks (0: the yaml's tensor_parallel, else 1); above 1 this JVM
+ *                     is rank 0 and starts the followers
+ * @param rankPlan     where the ranks run (null: an even split of this machine's cores)
  */
-public record EngineOptions(int threads, Path tokenizer, KvCacheType kvCacheType, int contextLimit, long warmUpMillis) {
+public record EngineOptions(int threads, Path tokenizer, KvCacheType kvCacheType, int contextLimit, long warmUpMillis,
+                            int worldSize, RankPlan rankPlan) {
 
     public static final long DEFAULT_WARM_UP_MILLIS = 300;
 
     public static EngineOptions defaults() {
-        return new EngineOptions(0, null, null, 0, DEFAULT_WARM_UP_MILLIS);
+        return new EngineOptions(0, null, null, 0, DEFAULT_WARM_UP_MILLIS, 0, null);
     }
 
     public EngineOptions withWarmUpMillis(long ms) {
-        return new EngineOptions(threads, tokenizer, kvCacheType, contextLimit, ms);
+        return new EngineOptions(threads, tokenizer, kvCacheType, contextLimit, ms, worldSize, rankPlan);
     }
 
     public EngineOptions withThreads(int n) {
-        return new EngineOptions(n, tokenizer, kvCacheType, contextLimit, warmUpMillis);
+        return new EngineOptions(n, tokenizer, kvCacheType, contextLimit, warmUpMillis, worldSize, rankPlan);
     }
 
     public EngineOptions withTokenizer(Path p) {
-        return new EngineOptions(threads, p, kvCacheType, contextLimit, warmUpMillis);
+        return new EngineOptions(threads, p, kvCacheType, contextLimit, warmUpMillis, worldSize, rankPlan);
     }
 
     public EngineOptions withKvCacheType(KvCacheType t) {
-        return new EngineOptions(threads, tokenizer, t, contextLimit, warmUpMillis);
+        return new EngineOptions(threads, tokenizer, t, contextLimit, warmUpMillis, worldSize, rankPlan);
     }
 
     public EngineOptions withContextLimit(int n) {
-        return new EngineOptions(threads, tokenizer, kvCacheType, n, warmUpMillis);
+        return new EngineOptions(threads, tokenizer, kvCacheType, n, warmUpMillis, worldSize, rankPlan);
+    }
+
+    public EngineOptions withWorldSize(int n) {
+        return new EngineOptions(threads, tokenizer, kvCacheType, contextLimit, warmUpMillis, n, rankPlan);
+    }
+
+    public EngineOptions withRankPlan(RankPlan plan) {
+        return new EngineOptions(threads, tokenizer, kvCacheType, contextLimit, warmUpMillis, plan.worldSize(), plan);
     }
 }

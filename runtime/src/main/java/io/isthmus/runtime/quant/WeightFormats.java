@@ -1,4 +1,4 @@
-package io.isthmus.runtime.api;
+package io.isthmus.runtime.quant;
 
 import io.isthmus.runtime.config.ConfigException;
 import io.isthmus.runtime.config.FormatSpec;
@@ -17,7 +17,7 @@ import java.util.Map;
  * {@code format:} in model.yaml: converts every weight matrix to the named type at load
  * (round to nearest). Vectors (norms, biases) keep their type.
  */
-final class WeightFormats {
+public final class WeightFormats {
     private static final Map<String, GgmlType> FORMATS = Map.of(
             "f32", GgmlType.F32, "f16", GgmlType.F16, "bf16", GgmlType.BF16,
             "q8_0", GgmlType.Q8_0, "q4_0", GgmlType.Q4_0);
@@ -25,7 +25,7 @@ final class WeightFormats {
     private WeightFormats() {
     }
 
-    static ModelWeights convert(ModelWeights weights, FormatSpec format) {
+    public static ModelWeights convert(ModelWeights weights, FormatSpec format) {
         if (format == null) {
             return weights;
         }

@@ -1,0 +1,119 @@
+package io.isthmus.runtime.cluster;
+
+import io.isthmus.collectives.shm.ShmCommunicator;
+import io.isthmus.numa.RankPlan;
+import io.isthmus.runtime.config.FormatSpec;
+import io.isthmus.runtime.config.ModelSpec;
+import io.isthmus.runtime.model.ForwardPass;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * Rank 0 of a tensor-parallel job inside the caller's JVM: starts the follower JVMs (ranks
+ * 1..N-1) through the worker group, joins their shared-memory group, loads rank 0's shard, and
+ * offers a {@link ForwardPass} that runs every step on all ranks. Used by the embedded API, and so
+ * by the launcher.
+ */
+public final class DriverGroup implements AutoCloseable {
+    /**
+     * How long rank 0 waits for a follower inside a collective. Ranks do the same work between
+     * collectives, so a healthy wait is short; a rank that died is reported within this time even
+     * before its exit is noticed.
+     */
+    public static final Duration DRIVER_TIMEOUT = Duration.ofSeconds(3);
+    private static final AtomicInteger JOBS = new AtomicInteger();
+
+    private final WorkerGroup workers;
+    private final ShmCommunicator comm;
+    private final RankShard shard;
+    private final DriverForward forward;
+
+    private DriverGroup(WorkerGroup workers, ShmCommunicator comm, RankShard shard) {
+        this.workers = workers;
+        this.comm = comm;
+        this.shard = shard;
+        this.forward = new DriverForward(shard.transformer(), comm);
+    }
+
+    /** Starts the followers of {@code plan} and joins them; worker output lines go to {@code sink}. */
+    public static DriverGroup start(ModelSpec spec, RankPlan plan, Consumer<String> sink) {
+        String job = ProcessHandle.current().pid() + "-" + JOBS.incrementAndGet();
+        List<String> args = new ArrayList<>(List.of(spec.model().toString()));
+        spec.format().map(FormatSpec::spec).ifPresent(args::add);
+        WorkerGroup workers = WorkerGroup.start(WorkerGroupSpec.followers(plan, job, WorkerMain.class.getName(), args, sink));
+        ShmCommunicator comm = null;
+        try {
+            comm = ShmCommunicator.create(workers.jobDirectory(), 0, plan.worldSize(),
+                    ShmCommunicator.Options.defaults().withTimeouts(Duration.ofSeconds(120), DRIVER_TIMEOUT));
+            RankShard shard = RankShard.open(spec.model(), spec.format().orElse(null), comm, plan.rank(0).cores());
+            return new DriverGroup(workers, comm, shard);
+        } catch (RuntimeException | Error e) {
+            if (comm != null) {
+                comm.close();
+            }
+            workers.close();
+            throw workers.failure().<RuntimeException>map(f -> {
+                f.addSuppressed(e);
+                return f;
+            }).orElseGet(() -> e instanceof RuntimeException r ? r : new IllegalStateException(e));
+        }
+    }
+
+    /** Waits until the followers have exited (or failed) or {@code timeout} passed; a failure is kept, not thrown. */
+    private void awaitFollowers(Duration timeout) {
+        try {
+            workers.await(timeout);
+        } catch (WorkerFailure reported) {
+            // kept by the group; explain() and the engine report it
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public ForwardPass forward() {
+        return forward;
+    }
+
+    public RankShard shard() {
+        return shard;
+    }
+
+    public int worldSize() {
+        return comm.worldSize();
+    }
+
+    /**
+     * The failure behind {@code e} when a follower died (waits briefly for its exit to be
+     * noticed): a {@link WorkerFailure} naming the rank, its exit status and last lines.
+     */
+    public RuntimeException explain(RuntimeException e) {
+        awaitFollowers(Duration.ofSeconds(2));
+        Optional<WorkerFailure> failure = workers.failure();
+        if (failure.isEmpty()) {
+            return e;
+        }
+        failure.get().addSuppressed(e);
+        return failure.get();
+    }
+
+    /** Tells the followers to stop; must run on the thread that drives the forward passes. */
+    public void shutDownFollowers() {
+        if (workers.failure().isEmpty()) {
+            forward.close();
+        }
+    }
+
+    /** Waits briefly for the followers to exit, then stops whatever is left and removes the job directory. */
+    @Override
+    public void close() {
+        awaitFollowers(Duration.ofSeconds(5));
+        comm.close();
+        workers.close();
+        shard.close();
+    }
+}
