@@ -69,7 +69,6 @@ final class GenerateCommand implements Callable<Integer> {
         if (prompt == null) {
             throw new picocli.CommandLine.ParameterException(command.commandLine(), "Missing required option: '--prompt=<prompt>'");
         }
-        launch.requireSingleRank(spec);
         if (spec.server().isPresent()) {
             command.commandLine().getErr().println("isthmus: warning: 'server' in " + spec.source().orElse(spec.model())
                     + " is ignored: HTTP serving is not in this build yet");
@@ -95,7 +94,7 @@ final class GenerateCommand implements Callable<Integer> {
         }
         int max = maxTokens != null ? maxTokens : spec.generation().maxNewTokens();
         GenerationRequest request = new GenerationRequest(prompt, max, p, false);
-        try (Engine engine = Engine.open(spec, model.engineOptions())) {
+        try (Engine engine = Engine.open(spec, launch.apply(spec, model.engineOptions()))) {
             GenerationResult r;
             if (json) {
                 r = engine.generate(request);

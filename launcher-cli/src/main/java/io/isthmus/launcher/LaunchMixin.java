@@ -1,6 +1,8 @@
 package io.isthmus.launcher;
 
 import io.isthmus.numa.CoreList;
+import io.isthmus.numa.RankPlan;
+import io.isthmus.runtime.api.EngineOptions;
 import io.isthmus.runtime.cluster.LaunchOptions;
 import io.isthmus.runtime.cluster.LaunchPlan;
 import io.isthmus.runtime.config.ModelSpec;
@@ -46,17 +48,16 @@ final class LaunchMixin {
         return true;
     }
 
-    /** Refuses a multi-rank run: this build plans ranks but does not start them yet. */
-    void requireSingleRank(ModelSpec spec) {
-        boolean asked = numRanks != null || bindCoresToRank || coreList != null
-                || spec.tensorParallel().isPresent();
+    /**
+     * Adds the rank plan to {@code options} when the launch options or the yaml ask for more than
+     * one rank: this JVM then becomes rank 0 and starts the other ranks' JVMs.
+     */
+    EngineOptions apply(ModelSpec spec, EngineOptions options) {
+        boolean asked = numRanks != null || bindCoresToRank || coreList != null || spec.tensorParallel().isPresent();
         if (!asked) {
-            return;
+            return options;
         }
-        int world = options().rankPlan(spec).worldSize();
-        if (world > 1) {
-            throw new UnsupportedOperationException(world + " ranks planned, but starting worker JVMs is not in this"
-                    + " build yet; --dry-run prints the plan");
-        }
+        RankPlan plan = options().rankPlan(spec);
+        return plan.worldSize() > 1 ? options.withRankPlan(plan) : options;
     }
 }

@@ -52,8 +52,7 @@ final class SpeedCommand implements Callable<Integer> {
         if (launch.printDryRun(model.spec(), out)) {
             return 0;
         }
-        launch.requireSingleRank(model.spec());
-        try (Engine engine = Engine.open(model.spec(), model.engineOptions());
+        try (Engine engine = Engine.open(model.spec(), launch.apply(model.spec(), model.engineOptions()));
              ComputePool pool = new ComputePool(engine.threads());
              ReadBandwidth bandwidth = ReadBandwidth.on(pool)) {
             String prompt = promptOf(engine, promptTokens);

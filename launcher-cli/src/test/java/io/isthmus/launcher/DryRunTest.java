@@ -60,11 +60,13 @@ class DryRunTest {
         assertTrue(o.err().contains("5 cores"), o.err());
     }
 
+    /** Two ranks for real: this JVM is rank 0, rank 1 a worker JVM bound to CPU 1. */
     @Test
-    void multiRankRunIsRefusedUntilWorkersLand() {
-        BadInputTest.Outcome o = run("--num-ranks", "2", "--sysfs-root", TREES.resolve("xeon-2s-smt2").toString(),
-                MODEL, "--prompt", "hi");
-        assertEquals(1, o.code());
-        assertTrue(o.err().contains("2 ranks planned"), o.err());
+    void twoRanksGenerateTheSameTokensAsOne() {
+        BadInputTest.Outcome o = run("--bind-core-list", "0-1", "--num-ranks", "2", MODEL,
+                "--prompt", "Once upon a time", "--max-tokens", "8", "--json");
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.out().contains("\"token_ids\":[432,383,286,261,376,298,315,421]"), o.out());
+        assertTrue(o.out().contains("\"world_size\":2"), o.out());
     }
 }
