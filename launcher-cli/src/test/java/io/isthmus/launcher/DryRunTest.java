@@ -69,4 +69,14 @@ class DryRunTest {
         assertTrue(o.out().contains("\"token_ids\":[432,383,286,261,376,298,315,421]"), o.out());
         assertTrue(o.out().contains("\"world_size\":2"), o.out());
     }
+
+    /** Four ranks on this 2-core machine: neighbouring ranks share a core. */
+    @Test
+    void fourRanksOnTwoCoresGenerateTheSameTokens() {
+        BadInputTest.Outcome o = run("--bind-core-list", "0-1", "--num-ranks", "4", MODEL,
+                "--prompt", "Once upon a time", "--max-tokens", "8", "--json");
+        assertEquals(0, o.code(), o.err());
+        assertTrue(o.out().contains("\"token_ids\":[432,383,286,261,376,298,315,421]"), o.out());
+        assertTrue(o.out().contains("\"world_size\":4"), o.out());
+    }
 }

@@ -97,6 +97,17 @@ public final class RankPlanner {
             throw new IllegalArgumentException("--bind-core-list " + cores + ": CPU " + offline
                     + " is offline (online: " + topology.online() + ")");
         }
+        if (ranks > cores.size() && ranks % cores.size() == 0) {
+            // more ranks than cores (correctness runs on a small machine): neighbouring ranks share a core
+            int perCore = ranks / cores.size();
+            int[] all = cores.toArray();
+            List<CpuSet> shares = new ArrayList<>(ranks);
+            for (int r = 0; r < ranks; r++) {
+                shares.add(CpuSet.of(all[r / perCore]));
+            }
+            return plan("--bind-core-list " + cores, shares, List.of("oversubscribed: " + perCore
+                    + " ranks share each core, which is slower than one rank per core"));
+        }
         if (cores.size() % ranks != 0) {
             throw new IllegalArgumentException("--bind-core-list " + cores + ": " + cores.size()
                     + " cores do not split evenly into " + ranks + " ranks");

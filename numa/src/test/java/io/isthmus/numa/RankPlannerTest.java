@@ -106,6 +106,15 @@ class RankPlannerTest {
     }
 
     @Test
+    void moreRanksThanListedCoresShareThemInOrder() {
+        RankPlan plan = planner(SysfsTrees.XEON_2S_SMT2).bindCoreList(CpuSet.parse("0-1"), 4);
+        assertEquals(sets("0", "0", "1", "1"), cores(plan));
+        assertTrue(plan.notes().getFirst().contains("2 ranks share each core"), plan.notes().toString());
+        assertThrows(IllegalArgumentException.class,
+                () -> planner(SysfsTrees.XEON_2S_SMT2).bindCoreList(CpuSet.parse("0-1"), 3));
+    }
+
+    @Test
     void coreListKeepsSiblingsAsGiven() {
         RankPlan plan = planner(SysfsTrees.XEON_2S_SMT2).bindCoreList(CpuSet.parse("0,56,28,84"), 2);
         assertEquals(sets("0,28", "56,84"), cores(plan));
