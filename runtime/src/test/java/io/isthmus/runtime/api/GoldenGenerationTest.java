@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * Greedy generation against ../shared/golden: prompt ids, generated ids and first-step logits of
  * every line whose model is f32/f16, in every format holding those weights (GGUF, llama2.c, HF).
  */
-class GoldenGenerationTest {
+public class GoldenGenerationTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Map<String, Engine> ENGINES = new HashMap<>();
 
@@ -55,7 +55,7 @@ class GoldenGenerationTest {
         });
     }
 
-    static List<JsonNode> lines(Path file) throws IOException {
+    public static List<JsonNode> lines(Path file) throws IOException {
         List<JsonNode> out = new ArrayList<>();
         for (String l : Files.readAllLines(file)) {
             if (!l.isBlank()) {
@@ -81,7 +81,7 @@ class GoldenGenerationTest {
         });
     }
 
-    static int[] ints(JsonNode a) {
+    public static int[] ints(JsonNode a) {
         int[] r = new int[a.size()];
         for (int i = 0; i < r.length; i++) {
             r[i] = a.get(i).asInt();
