@@ -1,5 +1,7 @@
 package io.isthmus.runtime.cluster;
 
+import io.isthmus.collectives.shm.RankInfo;
+import io.isthmus.collectives.shm.Rendezvous;
 import io.isthmus.collectives.shm.ShmCommunicator;
 import io.isthmus.numa.RankPlan;
 import io.isthmus.runtime.config.FormatSpec;
@@ -26,6 +28,8 @@ public final class DriverGroup implements AutoCloseable {
      * before its exit is noticed.
      */
     public static final Duration DRIVER_TIMEOUT = Duration.ofSeconds(3);
+    /** How long ranks wait for each other to start, load nothing yet and register. */
+    static final Duration JOIN_TIMEOUT = Duration.ofSeconds(120);
     private static final AtomicInteger JOBS = new AtomicInteger();
 
     private final WorkerGroup workers;
@@ -48,8 +52,11 @@ public final class DriverGroup implements AutoCloseable {
         WorkerGroup workers = WorkerGroup.start(WorkerGroupSpec.followers(plan, job, WorkerMain.class.getName(), args, sink));
         ShmCommunicator comm = null;
         try {
+            List<RankInfo> registered = Rendezvous.join(workers.jobDirectory(),
+                    RankInfo.ofThisProcess(0, plan.rank(0).node()), plan.worldSize(), JOIN_TIMEOUT);
+            checkPids(registered, workers);
             comm = ShmCommunicator.create(workers.jobDirectory(), 0, plan.worldSize(),
-                    ShmCommunicator.Options.defaults().withTimeouts(Duration.ofSeconds(120), DRIVER_TIMEOUT));
+                    ShmCommunicator.Options.defaults().withTimeouts(JOIN_TIMEOUT, DRIVER_TIMEOUT));
             RankShard shard = RankShard.open(spec.model(), spec.format().orElse(null), comm, plan.rank(0).cores());
             return new DriverGroup(workers, comm, shard);
         } catch (RuntimeException | Error e) {
@@ -72,6 +79,17 @@ public final class DriverGroup implements AutoCloseable {
             // kept by the group; explain() and the engine report it
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Every follower registered from the process the group started for its rank (no stray joiner). */
+    private static void checkPids(List<RankInfo> registered, WorkerGroup workers) {
+        for (RankInfo r : registered) {
+            ProcessHandle started = workers.processes().get(r.rank());
+            if (started != null && started.pid() != r.pid()) {
+                throw new IllegalStateException("rank " + r.rank() + " registered from pid " + r.pid()
+                        + ", but the worker group started pid " + started.pid());
+            }
         }
     }
 

@@ -1,6 +1,8 @@
 package io.isthmus.runtime.cluster;
 
 import io.isthmus.collectives.shm.JobDirectory;
+import io.isthmus.collectives.shm.RankInfo;
+import io.isthmus.collectives.shm.Rendezvous;
 import io.isthmus.collectives.shm.ShmCommunicator;
 import io.isthmus.numa.CpuSet;
 import io.isthmus.runtime.config.FormatSpec;
@@ -36,8 +38,10 @@ public final class WorkerMain {
             int world = Integer.parseInt(env("ISTHMUS_WORLD_SIZE"));
             Path jobDir = JobDirectory.of(env("ISTHMUS_JOB"));
             FormatSpec format = args.length > 1 && !args[1].isEmpty() ? FormatSpec.parse(args[1]) : null;
+            int node = Integer.parseInt(env("ISTHMUS_NODE"));
+            Rendezvous.join(jobDir, RankInfo.ofThisProcess(rank, node), world, DriverGroup.JOIN_TIMEOUT);
             ShmCommunicator.Options options = ShmCommunicator.Options.defaults()
-                    .withTimeouts(Duration.ofSeconds(60), FOLLOWER_TIMEOUT);
+                    .withTimeouts(DriverGroup.JOIN_TIMEOUT, FOLLOWER_TIMEOUT);
             try (ShmCommunicator comm = ShmCommunicator.create(jobDir, rank, world, options);
                  RankShard shard = RankShard.open(Path.of(args[0]), format, comm, cores)) {
                 Thread.currentThread().setName("isthmus-follower-" + rank);
