@@ -75,7 +75,7 @@ public final class InProcessCommunicator implements Communicator {
             float[] src = group.arrays[r];
             int off = group.offsets[r];
             for (int i = 0; i < length; i++) {
-                sum[i] += wire == WireType.BF16 ? roundToBf16(src[off + i]) : src[off + i];
+                sum[i] += wire == WireType.BF16 ? Bf16.round(src[off + i]) : src[off + i];
             }
         }
         await("allReduceSum"); // every rank has read every buffer before any is overwritten
@@ -161,16 +161,6 @@ public final class InProcessCommunicator implements Communicator {
             group.breakBy("rank " + rank + " was interrupted in " + op);
             throw new IllegalStateException("rank " + rank + ": interrupted in " + op, e);
         }
-    }
-
-    /** f rounded to bfloat16 (nearest even) and back, as a BF16 wire would carry it. */
-    static float roundToBf16(float f) {
-        if (Float.isNaN(f)) {
-            return f;
-        }
-        int bits = Float.floatToRawIntBits(f);
-        bits += 0x7fff + ((bits >>> 16) & 1);
-        return Float.intBitsToFloat(bits & 0xffff0000);
     }
 
     /** State shared by the ranks of one group; slots are written before and read after a barrier. */

@@ -74,12 +74,12 @@ class InProcessCommunicatorTest {
             c.allReduceSum(d, 0, 1, WireType.BF16);
             return d[0];
         });
-        float rounded = InProcessCommunicator.roundToBf16(a);
+        float rounded = Bf16.round(a);
         assertNotEquals(a, rounded);
         assertEquals(rounded + rounded, (float) out.get(0), 0f);
         assertEquals(out.get(0), out.get(1));
-        assertEquals(1.0f, InProcessCommunicator.roundToBf16(1.0f), 0f);
-        assertEquals(Float.floatToIntBits(0x1.02p0f), Float.floatToIntBits(InProcessCommunicator.roundToBf16(0x1.01p0f + 0x1p-20f)));
+        assertEquals(1.0f, Bf16.round(1.0f), 0f);
+        assertEquals(Float.floatToIntBits(0x1.02p0f), Float.floatToIntBits(Bf16.round(0x1.01p0f + 0x1p-20f)));
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.isthmus.collectives.shm;
 
+import io.isthmus.collectives.Bf16;
+
 import io.isthmus.collectives.WireType;
 import java.util.SplittableRandom;
 

@@ -1,5 +1,6 @@
 package io.isthmus.runtime.kernel;
 
+import io.isthmus.collectives.Bf16;
 import io.isthmus.runtime.tensor.GgmlType;
 import io.isthmus.runtime.tensor.Tensor;
 import java.lang.foreign.Arena;
@@ -48,7 +49,7 @@ public final class Quantize {
                 }
                 case BF16 -> {
                     for (int c = 0; c < cols; c++) {
-                        row.set(Dequantize.SHORT_LE, 2L * c, toBf16(padded[c]));
+                        row.set(Dequantize.SHORT_LE, 2L * c, Bf16.fromFloat(padded[c]));
                     }
                 }
                 case Q8_0 -> {
@@ -65,15 +66,6 @@ public final class Quantize {
             }
         }
         return new Tensor(name, type, new long[] {cols, rows}, seg);
-    }
-
-    /** float → bfloat16 with round-to-nearest-even (NaN stays NaN). */
-    public static short toBf16(float f) {
-        int u = Float.floatToRawIntBits(f);
-        if ((u & 0x7fffffff) > 0x7f800000) {
-            return (short) ((u >>> 16) | 64); // quiet NaN
-        }
-        return (short) ((u + (0x7fff + ((u >>> 16) & 1))) >>> 16);
     }
 
     static void q8_0Block(float[] x, int from, MemorySegment out, long at) {

@@ -1,5 +1,6 @@
 package io.isthmus.runtime.model;
 
+import io.isthmus.collectives.Bf16;
 import io.isthmus.runtime.kernel.Ops;
 
 /**
@@ -84,22 +85,12 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
             values = new short[keys.length];
         }
 
-        private static short toBf16(float f) {
-            int bits = Float.floatToRawIntBits(f);
-            bits += 0x7fff + ((bits >>> 16) & 1); // round to nearest even
-            return (short) (bits >>> 16);
-        }
-
-        private static float fromBf16(short h) {
-            return Float.intBitsToFloat(h << 16);
-        }
-
         @Override
         public void store(int layer, int pos, float[] k, int kOff, float[] v, int vOff) {
             int at = index(layer, pos);
             for (int i = 0; i < kvDim; i++) {
-                keys[at + i] = toBf16(k[kOff + i]);
-                values[at + i] = toBf16(v[vOff + i]);
+                keys[at + i] = Bf16.fromFloat(k[kOff + i]);
+                values[at + i] = Bf16.fromFloat(v[vOff + i]);
             }
         }
 
@@ -108,7 +99,7 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
             int at = index(layer, pos) + headOff;
             float s = 0;
             for (int i = 0; i < len; i++) {
-                s += q[qOff + i] * fromBf16(keys[at + i]);
+                s += q[qOff + i] * Bf16.toFloat(keys[at + i]);
             }
             return s;
         }
@@ -117,7 +108,7 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
         public void addScaledValue(int layer, int pos, int headOff, float w, float[] out, int outOff, int len) {
             int at = index(layer, pos) + headOff;
             for (int i = 0; i < len; i++) {
-                out[outOff + i] += w * fromBf16(values[at + i]);
+                out[outOff + i] += w * Bf16.toFloat(values[at + i]);
             }
         }
     }

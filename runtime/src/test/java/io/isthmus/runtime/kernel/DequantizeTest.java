@@ -82,9 +82,9 @@ class DequantizeTest {
 
     @Test
     void bf16RoundsToNearestEven() {
-        assertEquals((short) 0x3f80, Quantize.toBf16(1f));
-        assertEquals((short) 0x3f80, Quantize.toBf16(Float.intBitsToFloat(0x3f808000))); // tie → even
-        assertEquals((short) 0x3f82, Quantize.toBf16(Float.intBitsToFloat(0x3f818000))); // tie → even (up)
-        assertEquals((short) 0x3f81, Quantize.toBf16(Float.intBitsToFloat(0x3f808001)));
+        assertEquals((short) 0x3f80, io.isthmus.collectives.Bf16.fromFloat(1f));
+        assertEquals((short) 0x3f80, io.isthmus.collectives.Bf16.fromFloat(Float.intBitsToFloat(0x3f808000))); // tie → even
+        assertEquals((short) 0x3f82, io.isthmus.collectives.Bf16.fromFloat(Float.intBitsToFloat(0x3f818000))); // tie → even (up)
+        assertEquals((short) 0x3f81, io.isthmus.collectives.Bf16.fromFloat(Float.intBitsToFloat(0x3f808001)));
     }
 }

@@ -1,4 +1,4 @@
-package io.isthmus.collectives.shm;
+package io.isthmus.collectives;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
