@@ -13,37 +13,49 @@ public final class Linear {
 
     /** {@code y[i][r] = Σ_c w[r][c]·x[i][c]} for {@code m} rows of x (m × w.cols()) into y (m × w.rows()). */
     public static void matmul(ComputePool pool, Tensor w, float[] x, int m, float[] y) {
+        matmul(pool, TensorMatrix.of(w), x, 0, m, y, 0);
+    }
+
+    /** As {@link #matmul(ComputePool, Tensor, float[], int, float[])} for any weight format. */
+    public static void matmul(ComputePool pool, WeightMatrix w, float[] x, int m, float[] y) {
         matmul(pool, w, x, 0, m, y, 0);
     }
 
-    /** As {@link #matmul(ComputePool, Tensor, float[], int, float[])} with x and y starting at offsets. */
-    public static void matmul(ComputePool pool, Tensor w, float[] x, int xOff, int m, float[] y, int yOff) {
-        MatMulKernel kernel = MatMulKernels.forType(w.type());
-        pool.parallelFor(w.rows(), ROW_GRAIN,
-                (from, to, worker) -> kernel.matmul(w, x, xOff, m, y, yOff, from, to));
+    /** The same with x and y starting at offsets. */
+    public static void matmul(ComputePool pool, WeightMatrix w, float[] x, int xOff, int m, float[] y, int yOff) {
+        if (w.matmulWhole(x, xOff, m, y, yOff)) {
+            return;
+        }
+        pool.parallelFor(w.rows(), ROW_GRAIN, (from, to, worker) -> w.matmul(x, xOff, m, y, yOff, from, to));
     }
 
     /**
      * Several matrices applied to the same input in ONE parallel region (Q, K and V; gate and up):
      * their rows are split across the pool together, which saves hand-offs and balances small
-     * matrices. {@code ys[i]} receives m rows of {@code ws[i].rows()} floats.
+     * matrices. {@code ys[i]} receives m rows of {@code ws[i].rows()} floats. Where every matrix has
+     * a whole-product path for m rows (oneDNN), each takes it instead.
      */
-    public static void matmul(ComputePool pool, Tensor[] ws, float[] x, int m, float[][] ys) {
+    public static void matmul(ComputePool pool, WeightMatrix[] ws, float[] x, int m, float[][] ys) {
         int[] starts = new int[ws.length + 1];
-        MatMulKernel[] kernels = new MatMulKernel[ws.length];
         for (int i = 0; i < ws.length; i++) {
             if (ws[i].cols() != ws[0].cols()) {
-                throw new IllegalArgumentException("fused matrices differ in input size: " + ws[0] + ", " + ws[i]);
+                throw new IllegalArgumentException("fused matrices differ in input size: " + ws[0].name()
+                        + " has " + ws[0].cols() + " columns, " + ws[i].name() + " " + ws[i].cols());
             }
-            kernels[i] = MatMulKernels.forType(ws[i].type());
             starts[i + 1] = starts[i] + ws[i].rows();
+        }
+        if (ws[0].matmulWhole(x, 0, m, ys[0], 0)) {
+            for (int i = 1; i < ws.length; i++) {
+                matmul(pool, ws[i], x, 0, m, ys[i], 0);
+            }
+            return;
         }
         pool.parallelFor(starts[ws.length], ROW_GRAIN, (from, to, worker) -> {
             for (int i = 0; i < ws.length; i++) {
                 int lo = Math.max(from, starts[i]);
                 int hi = Math.min(to, starts[i + 1]);
                 if (lo < hi) {
-                    kernels[i].matmul(ws[i], x, 0, m, ys[i], 0, lo - starts[i], hi - starts[i]);
+                    ws[i].matmul(x, 0, m, ys[i], 0, lo - starts[i], hi - starts[i]);
                 }
             }
         });

@@ -3,10 +3,10 @@ package io.isthmus.runtime.model;
 import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.kernel.Linear;
 import io.isthmus.runtime.kernel.Ops;
-import io.isthmus.runtime.tensor.Tensor;
+import io.isthmus.runtime.kernel.WeightMatrix;
 
 /** y = x·Wᵀ (+ bias) for m input rows: a weight matrix of {@code out × in} and an optional bias. */
-record Projection(Tensor weight, float[] bias) {
+record Projection(WeightMatrix weight, float[] bias) {
 
     int in() {
         return weight.cols();
@@ -24,7 +24,7 @@ record Projection(Tensor weight, float[] bias) {
 
     /** Applies several projections of the same input in one parallel region. */
     static void applyAll(ComputePool pool, Projection[] ps, float[] x, int m, float[][] ys) {
-        Tensor[] ws = new Tensor[ps.length];
+        WeightMatrix[] ws = new WeightMatrix[ps.length];
         for (int i = 0; i < ps.length; i++) {
             ws[i] = ps[i].weight;
         }

@@ -3,11 +3,10 @@ package io.isthmus.runtime.model;
 import io.isthmus.collectives.Communicator;
 import io.isthmus.collectives.WireType;
 import io.isthmus.runtime.kernel.ComputePool;
-import io.isthmus.runtime.kernel.Dequantize;
+import io.isthmus.runtime.kernel.WeightMatrix;
 import io.isthmus.runtime.kernel.Ops;
 import io.isthmus.runtime.kernel.Rope;
 import io.isthmus.runtime.kernel.RopeTable;
-import io.isthmus.runtime.tensor.Tensor;
 
 /**
  * The forward pass of a decoder-only transformer (Llama family and GPT-NeoX), read top to bottom:
@@ -29,7 +28,7 @@ public final class Transformer implements ForwardPass {
     private final LocalDims local;
     private final Communicator comm;
     private final ComputePool pool;
-    private final Tensor tokenEmbedding;
+    private final WeightMatrix tokenEmbedding;
     private final LayerWeights[] layers;
     private final Norm outputNorm;
     private final Projection output;
@@ -112,7 +111,7 @@ public final class Transformer implements ForwardPass {
             if (id < 0 || id >= tokenEmbedding.rows()) {
                 throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + tokenEmbedding.rows());
             }
-            Dequantize.row(tokenEmbedding, id, s.x, i * dim);
+            tokenEmbedding.dequantizeRow(id, s.x, i * dim);
         }
         for (int l = 0; l < layers.length; l++) {
             if (c.parallelResidual()) {

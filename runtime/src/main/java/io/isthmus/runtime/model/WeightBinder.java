@@ -2,7 +2,7 @@ package io.isthmus.runtime.model;
 
 import io.isthmus.runtime.format.ModelFormatException;
 import io.isthmus.runtime.kernel.Dequantize;
-import io.isthmus.runtime.kernel.MatMulKernels;
+import io.isthmus.runtime.kernel.WeightMatrix;
 import io.isthmus.runtime.tensor.Tensor;
 
 /**
@@ -20,18 +20,14 @@ final class WeightBinder {
         this.d = d;
     }
 
-    Tensor embedding() {
-        Tensor t = w.tensor("token_embd.weight");
+    WeightMatrix embedding() {
+        WeightMatrix t = w.matrix("token_embd.weight");
         expect(t, c.vocabSize(), c.dim());
-        if (!Dequantize.supports(t.type())) {
-            throw unsupported(t);
-        }
         return t;
     }
 
     Projection output() {
-        Tensor t = w.optional("output.weight");
-        return linear(t != null ? "output" : "token_embd", d.vocabRows(), c.dim(), false);
+        return linear(w.has("output.weight") ? "output" : "token_embd", d.vocabRows(), c.dim(), false);
     }
 
     Norm norm(String name) {
@@ -63,11 +59,8 @@ final class WeightBinder {
     }
 
     private Projection linear(String name, int rows, int cols, boolean mayHaveBias) {
-        Tensor t = w.tensor(name + ".weight");
+        WeightMatrix t = w.matrix(name + ".weight");
         expect(t, rows, cols);
-        if (!MatMulKernels.supports(t.type())) {
-            throw unsupported(t);
-        }
         Tensor bias = mayHaveBias ? w.optional(name + ".bias") : null;
         if (bias != null) {
             expect(bias, 1, rows);
@@ -76,14 +69,17 @@ final class WeightBinder {
     }
 
     private void expect(Tensor t, int rows, int cols) {
-        if (t.rows() != rows || t.cols() != cols) {
-            throw new ModelFormatException(w.source() + ": tensor '" + t.name() + "' has " + t.rows() + "×" + t.cols()
-                    + " elements (rows×cols), the model config expects " + rows + "×" + cols);
-        }
+        expect(t.name(), t.rows(), t.cols(), rows, cols);
     }
 
-    private ModelFormatException unsupported(Tensor t) {
-        return new ModelFormatException(w.source() + ": tensor '" + t.name() + "' has type " + t.type()
-                + ", which Isthmus cannot compute yet (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
+    private void expect(WeightMatrix t, int rows, int cols) {
+        expect(t.name(), t.rows(), t.cols(), rows, cols);
+    }
+
+    private void expect(String name, int actualRows, int actualCols, int rows, int cols) {
+        if (actualRows != rows || actualCols != cols) {
+            throw new ModelFormatException(w.source() + ": tensor '" + name + "' has " + actualRows + "×" + actualCols
+                    + " elements (rows×cols), the model config expects " + rows + "×" + cols);
+        }
     }
 }

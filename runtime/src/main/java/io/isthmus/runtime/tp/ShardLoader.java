@@ -1,5 +1,7 @@
 package io.isthmus.runtime.tp;
 
+import io.isthmus.runtime.kernel.TensorMatrix;
+import io.isthmus.runtime.kernel.WeightMatrix;
 import io.isthmus.runtime.model.LocalDims;
 import io.isthmus.runtime.model.ModelConfig;
 import io.isthmus.runtime.model.ModelWeights;
@@ -8,7 +10,6 @@ import io.isthmus.runtime.tensor.GgmlType;
 import io.isthmus.runtime.tensor.Tensor;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -38,14 +39,26 @@ public final class ShardLoader {
         ShardPlan.Rank part = plan.rank(rank);
         Arena arena = Arena.ofShared(); // ranks are threads or processes; a rank's weights may be read by its pool's threads
         Map<String, Tensor> tensors = new HashMap<>();
+        Map<String, WeightMatrix> packed = new HashMap<>();
         try {
             for (TensorShard s : part.tensors()) {
+                WeightMatrix p = model.packed().get(s.source());
+                if (p != null) {
+                    packed.put(s.target(), switch (s.split()) {
+                        case WHOLE -> p;
+                        case ROWS -> p.sliceRows(s.from(), s.count());
+                        case COLUMNS -> p.sliceColumns(s.from(), s.count(), arena);
+                        case ELEMENTS -> throw new ShardingException(model.source() + ": tensor '" + s.source()
+                                + "' is a packed " + p.format() + " matrix, not a vector");
+                    });
+                    continue;
+                }
                 Tensor src = model.tensor(s.source());
                 tensors.put(s.target(), switch (s.split()) {
                     case WHOLE -> src;
                     case ROWS -> renamed(src.sliceRows(s.from(), s.count()), s.target());
                     case ELEMENTS -> elements(src, s);
-                    case COLUMNS -> columns(src, s, arena);
+                    case COLUMNS -> renamed(TensorMatrix.of(src).sliceColumns(s.from(), s.count(), arena).tensor(), s.target());
                 });
             }
         } catch (RuntimeException | Error e) {
@@ -58,7 +71,7 @@ public final class ShardLoader {
                     c.vocabSize(), c.contextLength(), c.normEps(), c.ropeDims(), c.ropeTheta(), c.ropeFreqScale(),
                     c.ropeStyle(), c.parallelResidual(), QkvLayout.SEPARATE, c.activation());
         }
-        return new RankWeights(new ModelWeights(c, Map.copyOf(tensors), model.source(), arena::close), part.dims());
+        return new RankWeights(new ModelWeights(c, tensors, packed, model.source(), arena::close), part.dims());
     }
 
     private static Tensor renamed(Tensor t, String name) {
@@ -69,18 +82,5 @@ public final class ShardLoader {
         GgmlType type = src.type();
         long at = type.rowBytes(s.from());
         return new Tensor(s.target(), type, new long[] {s.count()}, src.data().asSlice(at, type.rowBytes(s.count())));
-    }
-
-    /** Columns [from, from + count) of every row, packed into a new row-major tensor of the same type. */
-    private static Tensor columns(Tensor src, TensorShard s, Arena arena) {
-        GgmlType type = src.type();
-        long skip = type.rowBytes(s.from()); // the planner checked that from is block-aligned
-        long rowBytes = type.rowBytes(s.count());
-        int rows = src.rows();
-        MemorySegment dst = arena.allocate(rowBytes * rows, 64);
-        for (int r = 0; r < rows; r++) {
-            MemorySegment.copy(src.data(), r * src.rowBytes() + skip, dst, r * rowBytes, rowBytes);
-        }
-        return new Tensor(s.target(), type, new long[] {s.count(), rows}, dst);
     }
 }

@@ -1,5 +1,6 @@
 package io.isthmus.runtime.tp;
 
+import io.isthmus.runtime.kernel.WeightMatrix;
 import io.isthmus.runtime.model.LocalDims;
 import io.isthmus.runtime.model.ModelConfig;
 import io.isthmus.runtime.model.ModelWeights;
@@ -114,13 +115,17 @@ public final class ShardPlanner {
             rows(out, done, p + "ffn_up", p + "ffn_up", ffn[r], dims.ffnDim());
             columns(out, done, r, p + "ffn_down", ffn[r], dims.ffnDim());
         }
-        Tensor output = w.optional("output.weight");
-        String lmHead = output != null ? "output.weight" : "token_embd.weight";
-        Tensor lm = w.tensor(lmHead);
+        String lmHead = outputName();
+        WeightMatrix lm = w.matrix(lmHead);
         out.add(new TensorShard(lmHead, "output.weight", Split.ROWS, vocab[r], dims.vocabRows(),
-                lm.rowBytes() * dims.vocabRows()));
+                lm.byteSize() / lm.rows() * dims.vocabRows()));
         done.add("output.weight");
         for (var e : w.tensors().entrySet()) { // norms, embedding, anything else the forward pass may read
+            if (done.add(e.getKey())) {
+                out.add(new TensorShard(e.getKey(), e.getKey(), Split.WHOLE, 0, 0, e.getValue().byteSize()));
+            }
+        }
+        for (var e : w.packed().entrySet()) {
             if (done.add(e.getKey())) {
                 out.add(new TensorShard(e.getKey(), e.getKey(), Split.WHOLE, 0, 0, e.getValue().byteSize()));
             }
@@ -130,11 +135,12 @@ public final class ShardPlanner {
 
     /** Output rows of {@code source}.weight (and the matching elements of its bias), when the model has it. */
     private void rows(List<TensorShard> out, Set<String> done, String source, String target, int from, int count) {
-        Tensor t = w.optional(source + ".weight");
+        WeightMatrix t = w.optionalMatrix(source + ".weight");
         if (t == null) {
             return; // e.g. ffn_gate of a GELU model
         }
-        out.add(new TensorShard(source + ".weight", target + ".weight", Split.ROWS, from, count, t.rowBytes() * count));
+        out.add(new TensorShard(source + ".weight", target + ".weight", Split.ROWS, from, count,
+                t.byteSize() / t.rows() * count));
         done.add(source + ".weight");
         Tensor bias = w.optional(source + ".bias");
         if (bias != null) {
@@ -150,15 +156,15 @@ public final class ShardPlanner {
 
     /** Input columns of {@code name}.weight, block-aligned; its bias on rank 0 only. */
     private void columns(List<TensorShard> out, Set<String> done, int r, String name, int from, int count) {
-        Tensor t = w.tensor(name + ".weight");
-        int block = t.type().blockSize();
+        WeightMatrix t = w.matrix(name + ".weight");
+        int block = t.columnGrain();
         if (from % block != 0 || (count % block != 0 && from + count != t.cols())) {
-            throw new ShardingException(w.source() + ": tensor '" + t.name() + "' of type " + t.type()
+            throw new ShardingException(w.source() + ": tensor '" + t.name() + "' of format " + t.format()
                     + " cannot be split by input columns over " + n + " ranks: rank " + r + "'s columns [" + from
                     + ", " + (from + count) + ") break its quantization blocks of " + block + " columns");
         }
         out.add(new TensorShard(t.name(), t.name(), Split.COLUMNS, from, count,
-                t.type().rowBytes(count) * t.rows()));
+                t.byteSize() / t.cols() * count));
         done.add(t.name());
         if (w.optional(name + ".bias") != null) {
             done.add(name + ".bias");
@@ -172,13 +178,13 @@ public final class ShardPlanner {
     private int ffnAlignment() {
         int align = 1;
         for (int l = 0; l < c.layers(); l++) {
-            align = Math.max(align, w.tensor("blk." + l + ".ffn_down.weight").type().blockSize()); // 1, 32, 256 divide each other
+            align = Math.max(align, w.matrix("blk." + l + ".ffn_down.weight").columnGrain()); // 1, 32, 64, 128, 256 divide each other
         }
         return align;
     }
 
     private String outputName() {
-        return w.optional("output.weight") != null ? "output.weight" : "token_embd.weight";
+        return w.has("output.weight") ? "output.weight" : "token_embd.weight";
     }
 
     /** Bounds (n + 1) of an even split, the first ranks taking one more where it does not divide. */

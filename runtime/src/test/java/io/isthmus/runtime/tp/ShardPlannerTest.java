@@ -96,7 +96,7 @@ class ShardPlannerTest {
         try (ModelWeights m = SyntheticModel.build(SyntheticModel.llama(64, 256, 4, 4, 100), GgmlType.Q8_0, 1)) {
             assertDoesNotThrow(() -> ShardPlanner.plan(m, 2)); // 32 columns each: whole blocks
             ShardingException e = assertThrows(ShardingException.class, () -> ShardPlanner.plan(m, 4));
-            assertTrue(e.getMessage().contains("'blk.0.attn_output.weight' of type Q8_0"), e.getMessage());
+            assertTrue(e.getMessage().contains("'blk.0.attn_output.weight' of format q8_0"), e.getMessage());
             assertTrue(e.getMessage().contains("[0, 16)") && e.getMessage().contains("blocks of 32"), e.getMessage());
         }
     }
