@@ -57,7 +57,8 @@ public final class DriverGroup implements AutoCloseable {
             checkPids(registered, workers);
             comm = ShmCommunicator.create(workers.jobDirectory(), 0, plan.worldSize(),
                     ShmCommunicator.Options.defaults().withTimeouts(JOIN_TIMEOUT, DRIVER_TIMEOUT));
-            RankShard shard = RankShard.open(spec.model(), spec.format().orElse(null), comm, plan.rank(0).cores());
+            RankShard shard = RankShard.open(spec.model(), spec.format().orElse(null), comm, plan.rank(0).cores(),
+                    plan.rank(0).node());
             return new DriverGroup(workers, comm, shard);
         } catch (RuntimeException | Error e) {
             if (comm != null) {

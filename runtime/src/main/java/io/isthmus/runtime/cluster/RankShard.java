@@ -2,6 +2,7 @@ package io.isthmus.runtime.cluster;
 
 import io.isthmus.collectives.Communicator;
 import io.isthmus.numa.CpuSet;
+import io.isthmus.numa.MemoryPolicy;
 import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.format.ModelLoader;
 import io.isthmus.runtime.kernel.ComputePool;
@@ -35,12 +36,20 @@ public final class RankShard implements AutoCloseable {
     /**
      * @param cores the rank's cores (one pinned compute thread each), or null for all CPUs the
      *              process may use
+     * @param node  the rank's NUMA node, or -1: while the shard is loaded the calling thread's memory
+     *              policy binds to it, so the copied slices, and the pool threads started meanwhile
+     *              (which inherit the policy), allocate there; the caller's policy is restored after
      */
-    public static RankShard open(Path modelPath, FormatSpec format, Communicator comm, CpuSet cores) {
-        ModelWeights model = WeightFormats.convert(ModelLoader.load(modelPath), format);
+    public static RankShard open(Path modelPath, FormatSpec format, Communicator comm, CpuSet cores, int node) {
+        MemoryPolicy.Policy callers = node >= 0 ? MemoryPolicy.currentThreadPolicy() : null;
+        ModelWeights model = null;
         ShardLoader.RankWeights weights = null;
         ComputePool pool = null;
         try {
+            if (node >= 0) {
+                MemoryPolicy.bindCurrentThread(node);
+            }
+            model = WeightFormats.convert(ModelLoader.load(modelPath), format);
             weights = ShardLoader.load(model, ShardPlanner.plan(model, comm.worldSize()), comm.rank());
             pool = cores != null ? new ComputePool(cores, true) : new ComputePool();
             return new RankShard(model, weights, pool, new Transformer(weights.weights(), weights.dims(), pool, comm));
@@ -51,8 +60,14 @@ public final class RankShard implements AutoCloseable {
             if (weights != null) {
                 weights.close();
             }
-            model.close();
+            if (model != null) {
+                model.close();
+            }
             throw e;
+        } finally {
+            if (callers != null) {
+                MemoryPolicy.setCurrentThreadPolicy(callers.mode(), callers.nodes());
+            }
         }
     }
 

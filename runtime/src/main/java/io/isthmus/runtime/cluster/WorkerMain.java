@@ -43,7 +43,7 @@ public final class WorkerMain {
             ShmCommunicator.Options options = ShmCommunicator.Options.defaults()
                     .withTimeouts(DriverGroup.JOIN_TIMEOUT, FOLLOWER_TIMEOUT);
             try (ShmCommunicator comm = ShmCommunicator.create(jobDir, rank, world, options);
-                 RankShard shard = RankShard.open(Path.of(args[0]), format, comm, cores)) {
+                 RankShard shard = RankShard.open(Path.of(args[0]), format, comm, cores, node)) {
                 Thread.currentThread().setName("isthmus-follower-" + rank);
                 shard.pool().pinAsDriver();
                 Follower.run(shard.transformer(), comm);

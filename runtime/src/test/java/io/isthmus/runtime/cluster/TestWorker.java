@@ -1,10 +1,12 @@
 package io.isthmus.runtime.cluster;
 
+import io.isthmus.numa.MemoryPolicy;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A worker for WorkerGroupTest: binds itself, prints its main thread's tid, its environment and a
+ * A worker for WorkerGroupTest: binds itself, prints its main thread's tid and memory policy, its environment and a
  * few lines, then acts on {@code args[rank]}: {@code sleep} until killed, {@code exit0}, or
  * {@code exit3} after a second.
  */
@@ -19,6 +21,8 @@ public final class TestWorker {
         int rank = Integer.parseInt(System.getenv("ISTHMUS_RANK"));
         String tid = Files.readString(Path.of("/proc/thread-self/stat")).split(" ", 2)[0];
         System.out.println("tid " + tid);
+        MemoryPolicy.Policy policy = MemoryPolicy.currentThreadPolicy();
+        System.out.println("mempolicy " + policy.mode() + " " + policy.nodes());
         for (String key : ENV) {
             System.out.println("env " + key + "=" + System.getenv(key));
         }

@@ -159,7 +159,7 @@ class WorkerGroupTest {
     }
 
     @Test
-    void eachWorkersMainThreadIsBoundToItsCores() throws Exception {
+    void eachWorkersMainThreadIsBoundToItsCoresAndItsMemoryToItsNode() throws Exception {
         WorkerGroup group = start("sleep", "sleep");
         try {
             awaitReady(group);
@@ -173,6 +173,8 @@ class WorkerGroupTest {
                         "rank " + rank + " main thread");
                 // the JVM's other threads too (under numactl, or bound one by one by WorkerBinding)
                 assertEquals(expected, cpusAllowed(Path.of("/proc", "" + pid, "status")), "rank " + rank);
+                assertEquals("[rank " + rank + "] mempolicy BIND {" + plan.rank(rank).node() + "}",
+                        awaitLine(l -> l.startsWith("[rank " + rank + "] mempolicy ")), "rank " + rank + " memory policy");
             }
         } finally {
             killAll(group);

@@ -48,7 +48,7 @@ class QuantizedShardsTest {
     void fourRanksWouldCutAKQuantBlock() throws Exception {
         try (ModelWeights m = ModelLoader.load(SharedFiles.require("models/prose-llama-35m/prose-llama-35m-q4_k_m.gguf"))) {
             ShardingException e = assertThrows(ShardingException.class, () -> ShardPlanner.plan(m, 4));
-            assertTrue(e.getMessage().matches("(?s).*'blk\\.0\\.attn_output\\.weight' of type Q[46]_K.*blocks of 256 columns.*"),
+            assertTrue(e.getMessage().matches("(?s).*'blk\\.0\\.attn_output\\.weight' of format q[46]_k.*blocks of 256 columns.*"),
                     e.getMessage());
         }
     }
