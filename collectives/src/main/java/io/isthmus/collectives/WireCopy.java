@@ -11,8 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * f32. The shared-memory segments and the TCP frames both carry values this way.
  */
 public final class WireCopy {
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT;
-    private static final ValueLayout.OfShort BF16 = ValueLayout.JAVA_SHORT;
+    // unaligned: a TCP frame's payload starts wherever the frame decoder sliced it
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ValueLayout.OfShort BF16 = ValueLayout.JAVA_SHORT_UNALIGNED;
     /** Lane-wise adds: the same f32 additions as the scalar loop, so results stay bit-identical. */
     private static final VectorSpecies<Float> LANES = FloatVector.SPECIES_PREFERRED;
 
