@@ -14,7 +14,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /** Runs the ranks of a TCP job as threads of this JVM, over loopback. */
-final class TcpRanks {
+public final class TcpRanks {
     interface Body<T> {
         T run(TcpCommunicator communicator) throws Exception;
     }
@@ -23,13 +23,13 @@ final class TcpRanks {
     }
 
     /** Loopback only, a fresh master port, small frames (so long messages span many), 20 s timeouts. */
-    static TcpOptions loopbackOptions() {
+    public static TcpOptions loopbackOptions() {
         return TcpOptions.of("127.0.0.1", freePort()).withListenHost("127.0.0.1").withFrameBytes(64 << 10)
                 .withTimeouts(Duration.ofSeconds(20), Duration.ofSeconds(20));
     }
 
     /** A port nobody listens on right now (the kernel's pick for an ephemeral bind). */
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         } catch (IOException e) {
