@@ -3,7 +3,11 @@ package io.isthmus.collectives.bench;
 import io.isthmus.collectives.WireType;
 import io.isthmus.collectives.shm.JobDirectory;
 import io.isthmus.collectives.shm.ShmCommunicator;
+import io.isthmus.collectives.tcp.TcpCommunicator;
+import io.isthmus.collectives.tcp.TcpOptions;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
@@ -13,8 +17,9 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
- * f32 allreduce latency and bus bandwidth of {@link ShmCommunicator} against a loopback TCP star
- * ({@link TcpStarAllReduce}) measured in the same run, each rank a separate JVM.
+ * f32 allreduce latency and bus bandwidth of {@link ShmCommunicator}, of the Netty ring allreduce
+ * of {@link TcpCommunicator} over loopback, and of a loopback TCP star ({@link TcpStarAllReduce}),
+ * measured in the same run, each rank a separate JVM.
  *
  * <pre>java [isthmus.jvm.flags] -cp ... io.isthmus.collectives.bench.AllReduceBenchmark [--worlds 2,4] [--max-bytes 67108864]</pre>
  *
@@ -39,7 +44,7 @@ public final class AllReduceBenchmark {
             runRank(Path.of(option(args, "--job", "")), rank, world, maxBytes);
             return;
         }
-        System.out.printf("allreduce f32, ranks as separate JVMs on %d cores, shm vs loopback TCP star (java.nio)%n",
+        System.out.printf("allreduce f32, ranks as separate JVMs on %d cores: shm, Netty TCP ring, loopback TCP star (java.nio)%n",
                 Runtime.getRuntime().availableProcessors());
         for (String world : option(args, "--worlds", "2,4").split(",")) {
             coordinate(Integer.parseInt(world.trim()), maxBytes);
@@ -87,29 +92,48 @@ public final class AllReduceBenchmark {
                     options.joinTimeout(), options.timeout());
         }
         try (ShmCommunicator shm = ShmCommunicator.create(jobDir, rank, world, options);
-                TcpStarAllReduce tcp = joinTcp(shm, maxFloats)) {
+                TcpStarAllReduce star = joinTcp(shm, maxFloats);
+                TcpCommunicator ring = joinRing(shm)) {
             float[] data = new float[maxFloats];
             if (rank == 0) {
                 System.out.printf("%n%d ranks%n%n", world);
-                System.out.println("| size | shm p50 µs | shm p99 µs | shm busbw GB/s | tcp p50 µs | tcp p99 µs | tcp busbw GB/s | tcp/shm p50 |");
-                System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|");
+                System.out.println("| size | shm p50 µs | shm p99 µs | shm busbw GB/s | ring p50 µs | ring p99 µs"
+                        + " | ring busbw GB/s | star p50 µs | star p99 µs | star busbw GB/s | ring/shm p50 |");
+                System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             }
-            // JIT warm-up for both transports before the first timed size
-            measure(4 * MAX_ITERATIONS, () -> shm.allReduceSum(data, 0, Math.min(4096, maxFloats), WireType.F32));
-            measure(MAX_ITERATIONS, () -> tcp.allReduceSum(data, 0, Math.min(4096, maxFloats)));
+            // JIT warm-up for every transport before the first timed size
+            int warmUpFloats = Math.min(4096, maxFloats);
+            measure(4 * MAX_ITERATIONS, () -> shm.allReduceSum(data, 0, warmUpFloats, WireType.F32));
+            measure(MAX_ITERATIONS, () -> ring.allReduceSum(data, 0, warmUpFloats, WireType.F32));
+            measure(MAX_ITERATIONS, () -> star.allReduceSum(data, 0, warmUpFloats));
             for (int bytes = MIN_BYTES; bytes <= maxBytes; bytes *= 4) {
                 int floats = bytes / 4;
                 int iterations = (int) Math.clamp(BYTES_PER_SIZE / bytes, MIN_ITERATIONS, MAX_ITERATIONS);
                 shm.barrier();
                 Latencies shmTimes = measure(iterations, () -> shm.allReduceSum(data, 0, floats, WireType.F32));
                 shm.barrier();
-                Latencies tcpTimes = measure(iterations, () -> tcp.allReduceSum(data, 0, floats));
+                Latencies ringTimes = measure(iterations, () -> ring.allReduceSum(data, 0, floats, WireType.F32));
+                shm.barrier();
+                Latencies starTimes = measure(iterations, () -> star.allReduceSum(data, 0, floats));
                 if (rank == 0) {
-                    printRow(bytes, world, shmTimes, tcpTimes);
+                    printRow(bytes, world, shmTimes, ringTimes, starTimes);
                 }
             }
             shm.barrier();
         }
+    }
+
+    /** Rank 0 picks a free loopback port for the ring's bootstrap and broadcasts it over shm. */
+    private static TcpCommunicator joinRing(ShmCommunicator shm) throws IOException {
+        byte[] port = new byte[4];
+        if (shm.rank() == 0) {
+            try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                ByteBuffer.wrap(port).putInt(probe.getLocalPort());
+            }
+        }
+        shm.broadcast(port, 0, 4, 0);
+        TcpOptions options = TcpOptions.of("127.0.0.1", ByteBuffer.wrap(port).getInt()).withListenHost("127.0.0.1");
+        return TcpCommunicator.create(shm.rank(), shm.worldSize(), options);
     }
 
     /** Rank 0 listens on an ephemeral port and broadcasts it over shm; the others connect. */
@@ -139,13 +163,15 @@ public final class AllReduceBenchmark {
         return times;
     }
 
-    private static void printRow(int bytes, int world, Latencies shm, Latencies tcp) {
-        double busFactor = 2.0 * (world - 1) / world;
-        double shmP50 = shm.quantileMicros(0.5);
-        double tcpP50 = tcp.quantileMicros(0.5);
-        System.out.println(String.format(Locale.ROOT, "| %s | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f | %.1f× |",
-                size(bytes), shmP50, shm.quantileMicros(0.99), bytes * busFactor / shmP50 / 1e3,
-                tcpP50, tcp.quantileMicros(0.99), bytes * busFactor / tcpP50 / 1e3, tcpP50 / shmP50));
+    private static void printRow(int bytes, int world, Latencies shm, Latencies ring, Latencies star) {
+        StringBuilder row = new StringBuilder("| ").append(size(bytes)).append(" |");
+        for (Latencies times : new Latencies[] {shm, ring, star}) {
+            double p50 = times.quantileMicros(0.5);
+            row.append(String.format(Locale.ROOT, " %.1f | %.1f | %.2f |", p50, times.quantileMicros(0.99),
+                    bytes * 2.0 * (world - 1) / world / p50 / 1e3));
+        }
+        row.append(String.format(Locale.ROOT, " %.1f× |", ring.quantileMicros(0.5) / shm.quantileMicros(0.5)));
+        System.out.println(row);
     }
 
     private static String size(int bytes) {

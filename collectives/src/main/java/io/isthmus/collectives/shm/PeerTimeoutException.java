@@ -3,11 +3,14 @@ package io.isthmus.collectives.shm;
 import java.time.Duration;
 import java.util.List;
 
-/** Some ranks did not reach a collective (or did not join the job) within the timeout. */
+/**
+ * Some ranks did not reach a collective (or did not join the job) within the timeout; thrown by
+ * the shared-memory and the TCP communicators alike.
+ */
 public final class PeerTimeoutException extends RuntimeException {
     private final List<Integer> missingRanks;
 
-    PeerTimeoutException(int rank, List<Integer> missingRanks, String what, Duration timeout) {
+    public PeerTimeoutException(int rank, List<Integer> missingRanks, String what, Duration timeout) {
         super("rank " + rank + ": " + (missingRanks.size() == 1 ? "rank " : "ranks ")
                 + join(missingRanks) + " did not " + what + " within " + timeout.toMillis() + " ms");
         this.missingRanks = List.copyOf(missingRanks);

@@ -1,6 +1,7 @@
 package io.isthmus.collectives.shm;
 
 import io.isthmus.collectives.Communicator;
+import io.isthmus.collectives.WireCopy;
 import io.isthmus.collectives.WireType;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,30 +1,31 @@
-package io.isthmus.collectives.shm;
+package io.isthmus.collectives;
 
-import io.isthmus.collectives.Bf16;
-
-import io.isthmus.collectives.WireType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
-/** Moves floats between Java arrays and a segment in a wire format; sums are in f32. */
-final class WireCopy {
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT;
-    private static final ValueLayout.OfShort BF16 = ValueLayout.JAVA_SHORT;
+/**
+ * Moves floats between Java arrays and memory in a wire format, in native byte order; sums are in
+ * f32. The shared-memory segments and the TCP frames both carry values this way.
+ */
+public final class WireCopy {
+    // unaligned: a TCP frame's payload starts wherever the frame decoder sliced it
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ValueLayout.OfShort BF16 = ValueLayout.JAVA_SHORT_UNALIGNED;
     /** Lane-wise adds: the same f32 additions as the scalar loop, so results stay bit-identical. */
     private static final VectorSpecies<Float> LANES = FloatVector.SPECIES_PREFERRED;
 
     private WireCopy() {
     }
 
-    static int bytes(WireType wire) {
+    public static int bytes(WireType wire) {
         return wire == WireType.F32 ? 4 : 2;
     }
 
     /** Writes data[from, from+count) at {@code offset}, converting to the wire type. */
-    static void store(float[] data, int from, int count, MemorySegment segment, long offset, WireType wire) {
+    public static void store(float[] data, int from, int count, MemorySegment segment, long offset, WireType wire) {
         if (wire == WireType.F32) {
             MemorySegment.copy(data, from, segment, F32, offset, count);
             return;
@@ -35,7 +36,7 @@ final class WireCopy {
     }
 
     /** data[from, from+count) = the wire values at {@code offset}, as f32. */
-    static void load(MemorySegment segment, long offset, WireType wire, float[] data, int from, int count) {
+    public static void load(MemorySegment segment, long offset, WireType wire, float[] data, int from, int count) {
         if (wire == WireType.F32) {
             MemorySegment.copy(segment, F32, offset, data, from, count);
             return;
@@ -46,7 +47,7 @@ final class WireCopy {
     }
 
     /** data[from, from+count) += the wire values at {@code offset}, in f32. */
-    static void add(MemorySegment segment, long offset, WireType wire, float[] data, int from, int count) {
+    public static void add(MemorySegment segment, long offset, WireType wire, float[] data, int from, int count) {
         if (wire == WireType.F32) {
             int i = 0;
             for (int vectorEnd = LANES.loopBound(count); i < vectorEnd; i += LANES.length()) {
