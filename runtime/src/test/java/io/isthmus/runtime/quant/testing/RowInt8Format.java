@@ -14,14 +14,14 @@ import java.util.Map;
 /**
  * A test-only packed format, {@code test_int8}: symmetric int8 codes with one f32 scale per output
  * row, parts {@code codes} (rows × cols bytes) and {@code scales} (rows f32). With calibration the
- * scale's clipping ratio is chosen among a few by the sensitivity-weighted error, so calibration
- * changes the bytes. Registered through META-INF/services so the registry, the quantized-file loader
+ * scale is chosen among a few by the sensitivity-weighted error, so calibration changes the bytes. Registered through META-INF/services so the registry, the quantized-file loader
  * and worker JVMs find it in tests only.
  */
 public final class RowInt8Format implements PackedFormat {
     public static final String NAME = "test_int8";
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final float[] CLIPS = {1.0f, 0.9f, 0.8f, 0.7f};
+    /** Scales tried with calibration, as multiples of amax / 127 (none clips). */
+    private static final float[] STRETCH = {1.0f, 1.005f, 1.01f, 1.015f, 1.02f};
 
     @Override
     public String name() {
@@ -53,8 +53,8 @@ public final class RowInt8Format implements PackedFormat {
             float best = amax / 127;
             if (sensitivity != null) {
                 double bestErr = Double.MAX_VALUE;
-                for (float clip : CLIPS) {
-                    float d = clip * amax / 127;
+                for (float stretch : STRETCH) {
+                    float d = stretch * amax / 127;
                     double err = 0;
                     for (int c = 0; c < cols; c++) {
                         float v = w[r * cols + c];
