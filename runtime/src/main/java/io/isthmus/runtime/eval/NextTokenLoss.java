@@ -1,19 +1,15 @@
 package io.isthmus.runtime.eval;
 
-/** −log softmax(logits)[target] for one row of logits, summed in double as llama.cpp does. */
+import io.isthmus.runtime.kernel.Ops;
+
+/** −log softmax(logits)[target] for one row of logits (the exponentials summed as llama.cpp does, in double across lanes). */
 final class NextTokenLoss {
     private NextTokenLoss() {
     }
 
     static double nll(float[] logits, int off, int vocab, int target) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = off; i < off + vocab; i++) {
-            max = Math.max(max, logits[i]);
-        }
-        double sum = 0;
-        for (int i = off; i < off + vocab; i++) {
-            sum += Math.exp(logits[i] - max);
-        }
+        float max = Ops.max(logits, off, vocab);
+        double sum = Ops.sumExp(logits, off, vocab, max);
         return -(logits[off + target] - max - Math.log(sum));
     }
 }

@@ -59,7 +59,11 @@ class ModelQuantizerTest {
         Files.writeString(fileYaml, "model: s.safetensors\n");
         try (Engine atLoad = Engine.open(yaml, options()); Engine fromFile = Engine.open(fileYaml, options())) {
             int[] prompt = atLoad.tokenizer().encode("Once upon a time", true);
-            assertArrayEquals(atLoad.nextTokenLogits(prompt), fromFile.nextTokenLogits(prompt));
+            float[] want = atLoad.nextTokenLogits(prompt);
+            float[] got = fromFile.nextTokenLogits(prompt);
+            for (int i = 0; i < want.length; i++) { // the same bytes (QuantizedFileTest); JIT states may reorder sums
+                assertEquals(want[i], got[i], 1e-5f * Math.max(1, Math.abs(want[i])), "logit " + i);
+            }
             GenerationRequest req = GenerationRequest.of("Once upon a time").withMaxTokens(24);
             assertArrayEquals(atLoad.generate(req).tokenIds(), fromFile.generate(req).tokenIds());
             assertEquals("test_int8,q8_0", fromFile.weightSummary().formats());

@@ -23,8 +23,8 @@ import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The quantized file: a model converted in memory, written and loaded back gives the same weights
- * and exactly the same logits; the file is valid safetensors (contiguous, aligned); damaged files
+ * The quantized file: a model converted in memory, written and loaded back gives byte-identical
+ * weights and the same logits; the file is valid safetensors (contiguous, aligned); damaged files
  * are refused naming the file and the tensor.
  */
 class QuantizedFileTest {
@@ -34,10 +34,35 @@ class QuantizedFileTest {
     static float[] logits(ModelWeights m) {
         try (ComputePool pool = new ComputePool(CpuSet.of(0), false)) {
             Transformer t = new Transformer(m, pool);
-            KvCache cache = t.newCache(KvCacheType.F32, PROMPT.length);
             float[] out = new float[PROMPT.length * m.config().vocabSize()];
+            KvCache cache = t.newCache(KvCacheType.F32, PROMPT.length);
             t.forward(cache, PROMPT, 0, PROMPT.length, 0, out, true);
             return out;
+        }
+    }
+
+    /**
+     * Logits of byte-identical weights: equal up to the order in which Vector API reductions add,
+     * which the JIT may change between runs (the interpreter adds lanes in order, C2 as a tree, and
+     * a mapped file's segments make C2 compile again), so the last bits may differ.
+     */
+    static void assertSameLogits(float[] want, float[] got) {
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(want[i], got[i], 1e-5f * Math.max(1, Math.abs(want[i])), "logit " + i);
+        }
+    }
+
+    /** Every packed part and tensor of {@code a} equals {@code b}'s byte for byte. */
+    static void assertSameBytes(ModelWeights a, ModelWeights b) {
+        for (WeightMatrix w : a.packed().values()) {
+            var pa = ((io.isthmus.runtime.quant.PackedMatrix) w).parts();
+            var pb = ((io.isthmus.runtime.quant.PackedMatrix) b.packed().get(w.name())).parts();
+            assertEquals(pa.keySet(), pb.keySet(), w.name());
+            pa.forEach((part, seg) -> assertEquals(-1, seg.mismatch(pb.get(part)), w.name() + "." + part));
+        }
+        for (Tensor t : a.tensors().values()) {
+            Tensor u = b.tensor(t.name());
+            assertEquals(-1, t.data().asSlice(0, t.byteSize()).mismatch(u.data().asSlice(0, u.byteSize())), t.name());
         }
     }
 
@@ -50,7 +75,7 @@ class QuantizedFileTest {
     }
 
     @Test
-    void packedRoundTripGivesTheSameLogitsExactly(@TempDir Path dir) {
+    void packedRoundTripGivesTheSameWeightsAndLogits(@TempDir Path dir) {
         Path file = write(dir, "test_int8");
         try (ModelWeights memory = WeightFormats.convert(ModelLoader.load(MODEL), FormatSpec.parse("test_int8"));
              ModelWeights loaded = ModelLoader.load(file)) {
@@ -59,13 +84,13 @@ class QuantizedFileTest {
             assertEquals(memory.tensors().keySet(), loaded.tensors().keySet());
             for (WeightMatrix w : loaded.packed().values()) {
                 assertEquals("test_int8", w.format());
-                assertArrayEquals(memory.packed().get(w.name()).dequantizeAll(), w.dequantizeAll(), w.name());
             }
+            assertSameBytes(memory, loaded);
             for (Tensor t : loaded.tensors().values()) {
                 assertEquals(memory.tensor(t.name()).type(), t.type(), t.name());
                 assertArrayEquals(memory.tensor(t.name()).shape(), t.shape(), t.name());
             }
-            assertArrayEquals(logits(memory), logits(loaded));
+            assertSameLogits(logits(memory), logits(loaded));
         }
     }
 
@@ -76,7 +101,8 @@ class QuantizedFileTest {
              ModelWeights loaded = ModelLoader.load(file)) {
             assertTrue(loaded.packed().isEmpty());
             assertEquals(io.isthmus.runtime.tensor.GgmlType.Q4_0, loaded.tensor("blk.3.ffn_down.weight").type());
-            assertArrayEquals(logits(memory), logits(loaded));
+            assertSameBytes(memory, loaded);
+            assertSameLogits(logits(memory), logits(loaded));
         }
     }
 
