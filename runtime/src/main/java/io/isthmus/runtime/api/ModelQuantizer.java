@@ -15,6 +15,7 @@ import io.isthmus.runtime.tokenizer.TokenizerSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -69,7 +70,7 @@ public final class ModelQuantizer {
         ModelWeights converted = null; // owns source once made
         try {
             TokenizerSource tokenizerSource = ModelTokenizer.source(r.model(), r.tokenizer());
-            Tokenizer tokenizer = ModelTokenizer.load(r.model(), r.tokenizer(), source.config().vocabSize());
+            Tokenizer tokenizer = ModelTokenizer.load(tokenizerSource, r.model(), r.tokenizer(), source.config().vocabSize());
             InputStatistics stats = null;
             if (calibration != null) {
                 try (ComputePool pool = r.threads() > 0 ? new ComputePool(r.threads()) : new ComputePool()) {
@@ -103,7 +104,7 @@ public final class ModelQuantizer {
     private static String readText(Path file) {
         try {
             return Files.readString(file);
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             throw new IllegalArgumentException(file + ": calibration text not found");
         } catch (IOException e) {
             throw new IllegalArgumentException(file + ": cannot read calibration text: " + e.getMessage(), e);

@@ -25,7 +25,12 @@ final class ModelTokenizer {
     }
 
     static Tokenizer load(Path model, Path override, int modelVocab) {
-        Tokenizer t = source(model, override).load(modelVocab);
+        return load(source(model, override), model, override, modelVocab);
+    }
+
+    /** The tokenizer {@code source} describes, checked against the model's vocabulary size. */
+    static Tokenizer load(TokenizerSource source, Path model, Path override, int modelVocab) {
+        Tokenizer t = source.load(modelVocab);
         if (t.vocabSize() != modelVocab) {
             throw new ModelFormatException(model + ": the tokenizer has " + t.vocabSize() + " tokens but the model's"
                     + " embedding has " + modelVocab + (override != null ? " (tokenizer " + override + ")" : ""));

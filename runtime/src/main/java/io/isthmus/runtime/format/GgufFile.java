@@ -4,6 +4,9 @@ import io.isthmus.runtime.tensor.GgmlType;
 import io.isthmus.runtime.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -66,8 +69,8 @@ public final class GgufFile implements AutoCloseable {
      * {@code ggml-vocab-*.gguf}, which {@link #of} reads back with the same metadata.
      */
     public byte[] metadataOnly() {
-        byte[] bytes = file.segment().asSlice(0, metadataEnd).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-        java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(8, 0); // tensor count
+        byte[] bytes = file.segment().asSlice(0, metadataEnd).toArray(ValueLayout.JAVA_BYTE);
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putLong(8, 0); // tensor count
         return bytes;
     }
 

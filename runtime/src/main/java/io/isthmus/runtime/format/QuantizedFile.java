@@ -11,7 +11,9 @@ import io.isthmus.runtime.model.QkvLayout;
 
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -57,7 +59,7 @@ public final class QuantizedFile {
      * it. A plain safetensors file, part of a Hugging Face folder, is not one.
      */
     public static boolean is(Path path) {
-        if (!path.getFileName().toString().endsWith(".safetensors") || !java.nio.file.Files.isRegularFile(path)) {
+        if (!path.getFileName().toString().endsWith(".safetensors") || !Files.isRegularFile(path)) {
             return false;
         }
         try (SafetensorsFile f = SafetensorsFile.open(path)) {
@@ -135,7 +137,7 @@ public final class QuantizedFile {
             return Enum.valueOf(type, v);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(c.path() + ": config key '" + key + "' in metadata '" + CONFIG_KEY
-                    + "' is '" + v + "', not one of " + java.util.Arrays.toString(type.getEnumConstants()));
+                    + "' is '" + v + "', not one of " + Arrays.toString(type.getEnumConstants()));
         }
     }
 

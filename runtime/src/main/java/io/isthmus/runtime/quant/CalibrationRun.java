@@ -7,6 +7,8 @@ import io.isthmus.runtime.model.ModelWeights;
 import io.isthmus.runtime.model.Transformer;
 import io.isthmus.runtime.tokenizer.Tokenizer;
 
+import java.util.Arrays;
+
 /**
  * Runs calibration text through a model and collects {@link InputStatistics} of every weight
  * matrix's inputs. The text is tokenized once (BOS first where the model adds one) and run in
@@ -46,7 +48,7 @@ public final class CalibrationRun {
         for (int w = 0; w < windows; w++) {
             int from = w * window;
             int len = Math.min(window, n - from);
-            int[] tokens = java.util.Arrays.copyOfRange(all, from, from + len);
+            int[] tokens = Arrays.copyOfRange(all, from, from + len);
             if (bos >= 0) {
                 tokens[0] = bos;
             }

@@ -5,9 +5,11 @@ import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.tensor.GgmlType;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -28,9 +30,9 @@ public sealed interface FormatTarget {
     }
 
     /** GGUF types matrices can be converted to, by spec name. */
-    Map<String, GgmlType> GGUF_TYPES = new TreeMap<>(Map.of(
+    SortedMap<String, GgmlType> GGUF_TYPES = Collections.unmodifiableSortedMap(new TreeMap<>(Map.of(
             "f32", GgmlType.F32, "f16", GgmlType.F16, "bf16", GgmlType.BF16,
-            "q8_0", GgmlType.Q8_0, "q4_0", GgmlType.Q4_0));
+            "q8_0", GgmlType.Q8_0, "q4_0", GgmlType.Q4_0)));
 
     /**
      * The target of {@code spec}, or a {@link ConfigException} saying why not: an unknown name (the

@@ -1,10 +1,12 @@
 package io.isthmus.runtime.tokenizer;
 
 import io.isthmus.runtime.format.GgufFile;
+import io.isthmus.runtime.format.ModelFormatException;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -82,10 +84,10 @@ public record TokenizerSource(Kind kind, Path origin, byte[] data, byte[] config
     private static byte[] read(Path file) {
         try {
             return Files.readAllBytes(file);
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new io.isthmus.runtime.format.ModelFormatException(file + ": file not found");
+        } catch (NoSuchFileException e) {
+            throw new ModelFormatException(file + ": file not found");
         } catch (IOException e) {
-            throw new io.isthmus.runtime.format.ModelFormatException(file + ": cannot read: " + e.getMessage(), e);
+            throw new ModelFormatException(file + ": cannot read: " + e.getMessage(), e);
         }
     }
 
