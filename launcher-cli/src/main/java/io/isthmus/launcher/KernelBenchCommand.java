@@ -8,14 +8,19 @@ import java.util.concurrent.Callable;
 
 /** {@code launcher bench-kernels}: GEMV GB/s per weight type against the read bandwidth of the same run. */
 @Command(name = "bench-kernels", mixinStandardHelpOptions = true,
-        description = "GEMV speed of each weight type on a 4096×11008 matrix vs the measured read bandwidth.")
+        description = "GEMV speed of each weight format on a 4096×11008 matrix vs the measured read bandwidth.")
 final class KernelBenchCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Compute threads (default: one per CPU this process may use).")
     Integer threads;
 
+    @Option(names = "--formats", split = ",", paramLabel = "F,...", description = "Formats to time: GGUF type names"
+            + " and packed specs (default: every GGUF type and every packed family of 'launcher formats').")
+    java.util.List<String> formats;
+
     @Override
     public Integer call() {
-        KernelBenchmark.run(System.out, threads == null ? 0 : threads, 11008, 4096);
+        KernelBenchmark.run(System.out, threads == null ? 0 : threads, 11008, 4096,
+                formats == null ? KernelBenchmark.allFormats() : formats);
         return 0;
     }
 }

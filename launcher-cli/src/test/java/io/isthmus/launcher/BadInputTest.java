@@ -111,6 +111,11 @@ class BadInputTest {
         assertOneLineError(run(yaml.toString(), "--prompt", "hi"), "m.yaml", "generation.temprature");
         Files.writeString(yaml, "model: " + MODEL + "\nkv_cache: { max_tokens: many }\n");
         assertOneLineError(run(yaml.toString(), "--prompt", "hi"), "m.yaml", "kv_cache.max_tokens");
+        Files.writeString(yaml, "model: " + MODEL + "\nformat: nf9-g64\n");
+        assertOneLineError(run(yaml.toString(), "--prompt", "hi"), "m.yaml", "format 'nf9-g64' is not supported",
+                "supported: bf16, f16, f32, q4_0, q8_0", "(key 'format')");
+        Files.writeString(yaml, "model: " + MODEL + "\nformat: q4_0-g32\n");
+        assertOneLineError(run(yaml.toString(), "--prompt", "hi"), "m.yaml", "takes no group size", "(key 'format')");
         Files.writeString(yaml, "model: missing.gguf\n");
         assertOneLineError(run(yaml.toString(), "--prompt", "hi"), "m.yaml", "missing.gguf");
     }

@@ -2,6 +2,7 @@ package io.isthmus.runtime.api;
 
 import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.model.ForwardPass;
+import io.isthmus.runtime.model.WeightSummary;
 
 /** Where an engine's forward passes run: this process alone, or rank 0 of a tensor-parallel group. */
 interface Backend extends AutoCloseable {
@@ -12,6 +13,9 @@ interface Backend extends AutoCloseable {
     ComputePool pool();
 
     int worldSize();
+
+    /** The formats of the model's weight matrices (the whole model's, as loaded and converted). */
+    WeightSummary weightSummary();
 
     /** Bytes of weights one decode step reads in this process. */
     long weightBytesPerToken();

@@ -3,6 +3,7 @@ package io.isthmus.runtime.api;
 import io.isthmus.runtime.cluster.DriverGroup;
 import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.model.ForwardPass;
+import io.isthmus.runtime.model.WeightSummary;
 
 /** Rank 0 of a tensor-parallel group whose followers run in their own JVMs. */
 record DistributedBackend(DriverGroup group) implements Backend {
@@ -20,6 +21,11 @@ record DistributedBackend(DriverGroup group) implements Backend {
     @Override
     public int worldSize() {
         return group.worldSize();
+    }
+
+    @Override
+    public WeightSummary weightSummary() {
+        return WeightSummary.of(group.shard().model());
     }
 
     @Override

@@ -2,7 +2,13 @@ package io.isthmus.runtime.api;
 
 import io.isthmus.runtime.config.ModelSpec;
 import io.isthmus.runtime.config.ModelSpecParser;
+import io.isthmus.runtime.eval.PerplexityEvaluator;
+import io.isthmus.runtime.eval.PerplexityResult;
+import io.isthmus.runtime.eval.PerplexityText;
 import io.isthmus.runtime.generate.Generator;
+import io.isthmus.runtime.config.ConfigException;
+import io.isthmus.runtime.config.FormatSpec;
+import io.isthmus.runtime.quant.FormatTarget;
 import io.isthmus.runtime.quant.WeightFormats;
 import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.numa.RankPlan;
@@ -12,6 +18,7 @@ import io.isthmus.runtime.model.KvCacheType;
 import io.isthmus.runtime.model.ModelConfig;
 import io.isthmus.runtime.model.ModelWeights;
 import io.isthmus.runtime.model.Transformer;
+import io.isthmus.runtime.model.WeightSummary;
 import io.isthmus.runtime.format.ModelLoader;
 import io.isthmus.runtime.tokenizer.Tokenizer;
 
@@ -90,6 +97,7 @@ public final class Engine implements AutoCloseable {
             throw new UnsupportedOperationException("generation.beams " + spec.generation().beams()
                     + ": beam search is not in this build yet; use 1");
         }
+        spec.format().ifPresent(f -> checkFormat(spec, f));
         int world = options.worldSize() > 0 ? options.worldSize() : spec.tensorParallel().orElse(1);
         Backend backend = world > 1 ? distributed(spec, options, world) : local(spec, options);
         Engine engine;
@@ -118,6 +126,15 @@ public final class Engine implements AutoCloseable {
         }
         engine.loadMs = (System.nanoTime() - t0) / 1e6;
         return engine;
+    }
+
+    /** An unknown or ill-formed {@code format:} fails before anything is loaded, naming the yaml and the key. */
+    private static void checkFormat(ModelSpec spec, FormatSpec format) {
+        try {
+            FormatTarget.of(format);
+        } catch (ConfigException e) {
+            throw new ConfigException(spec.source().map(p -> p + ": ").orElse("") + e.getMessage() + " (key 'format')", e);
+        }
     }
 
     private static Backend local(ModelSpec spec, EngineOptions options) {
@@ -173,6 +190,11 @@ public final class Engine implements AutoCloseable {
         return backend.weightBytesPerToken();
     }
 
+    /** The formats of the model's weight matrices and their bits per weight. */
+    public WeightSummary weightSummary() {
+        return backend.weightSummary();
+    }
+
     /** Ranks the model runs on (1 until the worker group lands). */
     public int worldSize() {
         return backend.worldSize();
@@ -226,6 +248,17 @@ public final class Engine implements AutoCloseable {
                 request.ignoreEos(), (id, text) -> listener.onToken(new GeneratedToken(id, text)), cancelled));
         return new GenerationResult(out.text(), out.tokenIds(), out.promptTokenIds(), out.stopReason(),
                 out.timings(), worldSize());
+    }
+
+    /**
+     * Perplexity of {@code text} by llama.cpp's method (see {@link PerplexityEvaluator}), in windows
+     * of {@code ctx} tokens; {@code progress} (may be null) is told after each window, on the engine's thread.
+     */
+    public PerplexityResult perplexity(String text, int ctx, PerplexityEvaluator.Progress progress) {
+        int[] tokens = PerplexityText.tokenize(tokenizer, text);
+        int bos = tokenizer.addsBos() ? tokenizer.bosId() : -1;
+        return onDriver(() -> new PerplexityEvaluator(backend.forward(), generator.cacheType())
+                .evaluate(tokens, bos, ctx, progress));
     }
 
     /** Logits over the vocabulary for the token after {@code tokenIds} (a fresh sequence; for scoring and tests). */

@@ -4,6 +4,7 @@ import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.model.ForwardPass;
 import io.isthmus.runtime.model.ModelWeights;
 import io.isthmus.runtime.model.Transformer;
+import io.isthmus.runtime.model.WeightSummary;
 
 /** One process holds the whole model. */
 record LocalBackend(ModelWeights weights, ComputePool pool, Transformer transformer) implements Backend {
@@ -16,6 +17,11 @@ record LocalBackend(ModelWeights weights, ComputePool pool, Transformer transfor
     @Override
     public int worldSize() {
         return 1;
+    }
+
+    @Override
+    public WeightSummary weightSummary() {
+        return WeightSummary.of(weights);
     }
 
     @Override

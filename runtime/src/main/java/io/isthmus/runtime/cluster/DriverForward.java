@@ -75,6 +75,12 @@ public final class DriverForward implements ForwardPass, AutoCloseable {
         }
     }
 
+    /** All-logits runs are not split into steps (the chunks would overwrite each other's rows). */
+    @Override
+    public int maxAllLogitsTokens() {
+        return StepCodec.MAX_TOKENS;
+    }
+
     private void check(KvCache cache, int[] tokens, int off, int m, int startPos, float[] logits, boolean allLogits) {
         if (m <= 0 || off < 0 || off + m > tokens.length || startPos < 0) {
             throw new IllegalArgumentException("tokens [" + off + ", " + off + "+" + m + ") of " + tokens.length

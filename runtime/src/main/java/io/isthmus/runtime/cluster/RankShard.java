@@ -75,6 +75,11 @@ public final class RankShard implements AutoCloseable {
         return transformer;
     }
 
+    /** The whole model this rank's shard was cut from (converted to its format). */
+    public ModelWeights model() {
+        return model;
+    }
+
     public ComputePool pool() {
         return pool;
     }

@@ -4,6 +4,9 @@ import io.isthmus.runtime.tensor.GgmlType;
 import io.isthmus.runtime.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -29,14 +32,16 @@ public final class GgufFile implements AutoCloseable {
     private final Map<String, Object> metadata;
     private final Map<String, Tensor> tensors;
     private final long dataOffset;
+    private final long metadataEnd;
 
     private GgufFile(MappedFile file, int version, Map<String, Object> metadata, Map<String, Tensor> tensors,
-                     long dataOffset) {
+                     long dataOffset, long metadataEnd) {
         this.file = file;
         this.version = version;
         this.metadata = metadata;
         this.tensors = tensors;
         this.dataOffset = dataOffset;
+        this.metadataEnd = metadataEnd;
     }
 
     /** True when the file at {@code path} starts with the GGUF magic; an error naming it when unreadable. */
@@ -49,6 +54,24 @@ public final class GgufFile implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new ModelFormatException(path + ": cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A GGUF held in memory ({@code bytes}, e.g. a vocabulary-only GGUF embedded in another file);
+     * {@code origin} names it in errors.
+     */
+    public static GgufFile of(Path origin, MemorySegment bytes) {
+        return parse(MappedFile.view(origin, bytes));
+    }
+
+    /**
+     * This file's header and metadata with no tensors: a vocabulary-only GGUF like llama.cpp's
+     * {@code ggml-vocab-*.gguf}, which {@link #of} reads back with the same metadata.
+     */
+    public byte[] metadataOnly() {
+        byte[] bytes = file.segment().asSlice(0, metadataEnd).toArray(ValueLayout.JAVA_BYTE);
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putLong(8, 0); // tensor count
+        return bytes;
     }
 
     public static GgufFile open(Path path) {
@@ -83,6 +106,7 @@ public final class GgufFile implements AutoCloseable {
             int type = in.i32("type of " + key);
             meta.put(key, value(in, type, key, path));
         }
+        long metadataEnd = in.position();
         int alignment = DEFAULT_ALIGNMENT;
         if (meta.get("general.alignment") instanceof Long a) {
             if (a <= 0 || Long.bitCount(a) != 1) {
@@ -131,7 +155,8 @@ public final class GgufFile implements AutoCloseable {
             }
             tensors.put(info.name, new Tensor(info.name, info.type, info.shape, seg.asSlice(start, bytes)));
         }
-        return new GgufFile(file, version, Collections.unmodifiableMap(meta), Collections.unmodifiableMap(tensors), dataOffset);
+        return new GgufFile(file, version, Collections.unmodifiableMap(meta), Collections.unmodifiableMap(tensors), dataOffset,
+                metadataEnd);
     }
 
     private static String string(ByteCursor in, String what) {

@@ -8,7 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
-/** A read-only memory mapping of a whole file, alive until {@link #close()}. */
+/** A read-only memory mapping of a whole file, alive until {@link #close()} (or a {@link #view} of bytes from one). */
 public final class MappedFile implements AutoCloseable {
     private final Path path;
     private final Arena arena;
@@ -33,6 +33,11 @@ public final class MappedFile implements AutoCloseable {
             arena.close();
             throw new ModelFormatException(path + ": cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /** {@code bytes} presented as the file {@code origin} (errors name it); closing does not free them. */
+    public static MappedFile view(Path origin, MemorySegment bytes) {
+        return new MappedFile(origin, Arena.ofShared(), bytes);
     }
 
     public Path path() {

@@ -8,8 +8,8 @@ import java.util.function.Function;
 
 /**
  * Opens a model from any supported source and presents it under llama.cpp's canonical tensor names:
- * a Hugging Face folder (or a {@code .safetensors} / index file inside one), a GGUF file, or else a
- * llama2.c checkpoint. Tensor shapes are checked against the config before the model is returned.
+ * Isthmus's own quantized {@code .safetensors} file ({@link QuantizedFile}), a Hugging Face folder (or
+ * a {@code .safetensors} / index file inside one), a GGUF file, or else a llama2.c checkpoint. Tensor shapes are checked against the config before the model is returned.
  */
 public final class ModelLoader {
     private ModelLoader() {
@@ -18,6 +18,9 @@ public final class ModelLoader {
     public static ModelWeights load(Path path) {
         Path p = path.toAbsolutePath().normalize();
         String name = p.getFileName().toString();
+        if (name.endsWith(".safetensors") && QuantizedFile.is(p)) {
+            return build(SafetensorsFile.open(p), QuantizedModels::weights);
+        }
         if (name.endsWith(".safetensors") || name.equals(HuggingFaceFolder.INDEX)) {
             p = p.getParent();
         }

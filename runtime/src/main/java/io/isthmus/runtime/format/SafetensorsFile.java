@@ -157,6 +157,21 @@ public final class SafetensorsFile implements AutoCloseable {
         return entry(name).dtype;
     }
 
+    /** The raw bytes of entry {@code name}, whatever its dtype (a zero-copy view of the mapping). */
+    public MemorySegment bytes(String name) {
+        return entry(name).data;
+    }
+
+    /** The shape of entry {@code name} as the header gives it (outermost dimension first). */
+    public long[] headerShape(String name) {
+        long[] ggml = entry(name).ggmlShape;
+        long[] hf = new long[ggml.length];
+        for (int i = 0; i < ggml.length; i++) {
+            hf[i] = ggml[ggml.length - 1 - i];
+        }
+        return hf;
+    }
+
     /** The tensor {@code name} as a zero-copy view, or an error naming the file, the tensor and an unreadable dtype. */
     public Tensor tensor(String name) {
         Entry e = entry(name);

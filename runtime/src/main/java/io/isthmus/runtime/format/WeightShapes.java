@@ -1,5 +1,6 @@
 package io.isthmus.runtime.format;
 
+import io.isthmus.runtime.kernel.WeightMatrix;
 import io.isthmus.runtime.model.Activation;
 import io.isthmus.runtime.model.ModelConfig;
 import io.isthmus.runtime.model.ModelWeights;
@@ -27,9 +28,9 @@ final class WeightShapes {
 
     private void all() {
         ModelConfig c = w.config();
-        shape(w.tensor(weight(TOKEN_EMBD)), c.dim(), c.vocabSize());
-        if (w.optional(weight(OUTPUT)) != null) {
-            shape(w.optional(weight(OUTPUT)), c.dim(), c.vocabSize());
+        shape(weight(TOKEN_EMBD), c.dim(), c.vocabSize());
+        if (w.has(weight(OUTPUT))) {
+            shape(weight(OUTPUT), c.dim(), c.vocabSize());
         }
         module(OUTPUT_NORM, c.dim());
         for (int l = 0; l < c.layers(); l++) {
@@ -53,17 +54,24 @@ final class WeightShapes {
 
     /** A required weight of {@code shape} (ggml order) and an optional bias of its last dimension. */
     private void module(String name, long... shape) {
-        shape(w.tensor(weight(name)), shape);
+        shape(weight(name), shape);
         Tensor bias = w.optional(bias(name));
         if (bias != null) {
-            shape(bias, shape[shape.length - 1]);
+            shape(bias.name(), shape[shape.length - 1]);
         }
     }
 
-    private void shape(Tensor t, long... expected) {
-        if (!Arrays.equals(t.shape(), expected)) {
-            throw new ModelFormatException(w.source() + ": tensor '" + t.name() + "' has shape "
-                    + Arrays.toString(t.shape()) + ", expected " + Arrays.toString(expected) + " from the model config");
+    /** {@code name}'s shape in ggml order, a packed matrix's as {cols, rows}. */
+    private long[] actual(String name) {
+        WeightMatrix packed = w.packed().get(name);
+        return packed != null ? new long[] {packed.cols(), packed.rows()} : w.tensor(name).shape();
+    }
+
+    private void shape(String name, long... expected) {
+        long[] actual = actual(name);
+        if (!Arrays.equals(actual, expected)) {
+            throw new ModelFormatException(w.source() + ": tensor '" + name + "' has shape "
+                    + Arrays.toString(actual) + ", expected " + Arrays.toString(expected) + " from the model config");
         }
     }
 }

@@ -38,6 +38,10 @@ public final class Generator {
         return model;
     }
 
+    public KvCacheType cacheType() {
+        return cacheType;
+    }
+
     public int[] tokenize(String prompt) {
         return tokenizer.encode(prompt, true);
     }

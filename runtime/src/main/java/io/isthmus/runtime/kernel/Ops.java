@@ -121,6 +121,23 @@ public final class Ops {
         return m;
     }
 
+    /** Σ exp(x[off+i] − shift), for log-softmax; each lane sums in float, the lanes in double. */
+    public static double sumExp(float[] x, int off, int size, float shift) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= size - LANES; i += LANES) {
+            acc = acc.add(FloatVector.fromArray(F, x, off + i).sub(shift).lanewise(VectorOperators.EXP));
+        }
+        double sum = 0;
+        for (int lane = 0; lane < LANES; lane++) {
+            sum += acc.lane(lane);
+        }
+        for (; i < size; i++) {
+            sum += Math.exp(x[off + i] - shift);
+        }
+        return sum;
+    }
+
     /** In-place softmax of x[off..off+size), shifted by the maximum for stability. */
     public static void softmax(float[] x, int off, int size) {
         float max = max(x, off, size);

@@ -17,4 +17,9 @@ public interface ForwardPass {
      * m rows of vocabSize into {@code logits}, otherwise the last token's row only.
      */
     void forward(KvCache cache, int[] tokens, int off, int m, int startPos, float[] logits, boolean allLogits);
+
+    /** The most tokens one {@link #forward} call with {@code allLogits} takes. */
+    default int maxAllLogitsTokens() {
+        return Integer.MAX_VALUE;
+    }
 }

@@ -37,6 +37,11 @@ public record ModelWeights(ModelConfig config, Map<String, Tensor> tensors, Map<
         this(config, tensors, Map.of(), source, resources);
     }
 
+    /** Whether {@code t} is a weight matrix (two dimensions, more than one row), not a norm or bias vector. */
+    public static boolean isMatrix(Tensor t) {
+        return t.shape().length == 2 && t.rows() > 1 && t.name().endsWith(".weight");
+    }
+
     /** The tensor {@code name}, or an error naming it and the model file. */
     public Tensor tensor(String name) {
         Tensor t = tensors.get(name);

@@ -5,8 +5,15 @@ import io.isthmus.runtime.kernel.Linear;
 import io.isthmus.runtime.kernel.Ops;
 import io.isthmus.runtime.kernel.WeightMatrix;
 
-/** y = x·Wᵀ (+ bias) for m input rows: a weight matrix of {@code out × in} and an optional bias. */
-record Projection(WeightMatrix weight, float[] bias) {
+/**
+ * y = x·Wᵀ (+ bias) for m input rows: a weight matrix of {@code out × in} and an optional bias;
+ * {@code observer}, normally null, sees each input (calibration).
+ */
+record Projection(WeightMatrix weight, float[] bias, InputObserver observer) {
+
+    Projection(WeightMatrix weight, float[] bias) {
+        this(weight, bias, null);
+    }
 
     int in() {
         return weight.cols();
@@ -18,6 +25,7 @@ record Projection(WeightMatrix weight, float[] bias) {
 
     /** x holds m rows of {@link #in()} floats, y receives m rows of {@link #out()} floats. */
     void apply(ComputePool pool, float[] x, int m, float[] y) {
+        observe(x, m);
         Linear.matmul(pool, weight, x, m, y);
         addBias(y, m);
     }
@@ -27,10 +35,17 @@ record Projection(WeightMatrix weight, float[] bias) {
         WeightMatrix[] ws = new WeightMatrix[ps.length];
         for (int i = 0; i < ps.length; i++) {
             ws[i] = ps[i].weight;
+            ps[i].observe(x, m);
         }
         Linear.matmul(pool, ws, x, m, ys);
         for (int i = 0; i < ps.length; i++) {
             ps[i].addBias(ys[i], m);
+        }
+    }
+
+    private void observe(float[] x, int m) {
+        if (observer != null) {
+            observer.observe(weight.name(), x, m, weight.cols());
         }
     }
 

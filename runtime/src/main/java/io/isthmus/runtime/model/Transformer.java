@@ -48,6 +48,16 @@ public final class Transformer implements ForwardPass {
      * names, shaped as {@code local} says; {@code comm} joins the ranks.
      */
     public Transformer(ModelWeights weights, LocalDims local, ComputePool pool, Communicator comm) {
+        this(weights, local, pool, comm, null);
+    }
+
+    /** The whole model on one rank, with {@code observer} seeing the input of every matrix product (calibration). */
+    public Transformer(ModelWeights weights, ComputePool pool, InputObserver observer) {
+        this(weights, LocalDims.whole(weights.config()), pool, Communicator.single(), observer);
+    }
+
+    private Transformer(ModelWeights weights, LocalDims local, ComputePool pool, Communicator comm,
+                        InputObserver observer) {
         if (comm.worldSize() != local.worldSize() || comm.rank() != local.rank()) {
             throw new IllegalArgumentException("weights of rank " + local.rank() + " of " + local.worldSize()
                     + " with a communicator of rank " + comm.rank() + " of " + comm.worldSize());
@@ -57,7 +67,7 @@ public final class Transformer implements ForwardPass {
         this.comm = comm;
         this.pool = pool;
         ModelConfig c = config;
-        WeightBinder bind = new WeightBinder(weights, local);
+        WeightBinder bind = new WeightBinder(weights, local, observer);
         this.tokenEmbedding = bind.embedding();
         this.layers = new LayerWeights[c.layers()];
         for (int l = 0; l < c.layers(); l++) {

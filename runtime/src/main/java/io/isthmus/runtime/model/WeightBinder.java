@@ -13,11 +13,13 @@ final class WeightBinder {
     private final ModelWeights w;
     private final ModelConfig c;
     private final LocalDims d;
+    private final InputObserver observer;
 
-    WeightBinder(ModelWeights w, LocalDims d) {
+    WeightBinder(ModelWeights w, LocalDims d, InputObserver observer) {
         this.w = w;
         this.c = w.config();
         this.d = d;
+        this.observer = observer;
     }
 
     WeightMatrix embedding() {
@@ -65,7 +67,7 @@ final class WeightBinder {
         if (bias != null) {
             expect(bias, 1, rows);
         }
-        return new Projection(t, bias == null ? null : Dequantize.all(bias));
+        return new Projection(t, bias == null ? null : Dequantize.all(bias), observer);
     }
 
     private void expect(Tensor t, int rows, int cols) {

@@ -2,12 +2,19 @@ package io.isthmus.runtime.quant;
 
 import io.isthmus.runtime.config.FormatSpec;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.ServiceLoader;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** The packed format families this build knows, by spec NAME. */
+/**
+ * The packed format families this build knows, by spec NAME: the list below, plus any
+ * {@link PackedFormat} registered through {@link ServiceLoader} (a {@code META-INF/services} entry
+ * on the class path; the tests register a small one this way). A name may be taken once.
+ */
 public final class PackedFormats {
 
     private static final Map<String, PackedFormat> BY_NAME = index(List.of(
@@ -19,10 +26,16 @@ public final class PackedFormats {
 
     private static Map<String, PackedFormat> index(List<PackedFormat> formats) {
         Map<String, PackedFormat> m = new TreeMap<>();
-        for (PackedFormat f : formats) {
-            m.put(f.name(), f);
+        List<PackedFormat> all = new ArrayList<>(formats);
+        ServiceLoader.load(PackedFormat.class, PackedFormats.class.getClassLoader()).forEach(all::add);
+        for (PackedFormat f : all) {
+            PackedFormat previous = m.put(f.name(), f);
+            if (previous != null && previous.getClass() != f.getClass()) {
+                throw new IllegalStateException("two packed formats are named '" + f.name() + "': "
+                        + previous.getClass().getName() + " and " + f.getClass().getName());
+            }
         }
-        return m;
+        return Collections.unmodifiableMap(m);
     }
 
     /** The family of {@code spec}, or null when NAME is not a packed format. */

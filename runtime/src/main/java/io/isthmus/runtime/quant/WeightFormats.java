@@ -2,52 +2,124 @@ package io.isthmus.runtime.quant;
 
 import io.isthmus.runtime.config.ConfigException;
 import io.isthmus.runtime.config.FormatSpec;
-import io.isthmus.runtime.kernel.Dequantize;
 import io.isthmus.runtime.kernel.Quantize;
+import io.isthmus.runtime.kernel.WeightMatrix;
 import io.isthmus.runtime.model.ModelWeights;
 import io.isthmus.runtime.tensor.GgmlType;
 import io.isthmus.runtime.tensor.Tensor;
 
 import java.lang.foreign.Arena;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.Locale;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * {@code format:} in model.yaml: converts every weight matrix to the named type at load
- * (round to nearest). Vectors (norms, biases) keep their type.
+ * {@code format:} in model.yaml and {@code quantize --format}: converts every weight matrix of a
+ * model to the format a spec names ({@link FormatTarget}). Vectors (norms, biases) keep their type.
+ *
+ * <ul>
+ * <li>A GGUF type (f32, f16, bf16, q8_0, q4_0): every matrix, round to nearest as llama.cpp.</li>
+ * <li>A packed family (int4, nf4, lut3+sparse, ...): every matrix but the vocabulary ones, which
+ *     stay as they are when already block-quantized and become q8_0 otherwise — llama.cpp likewise
+ *     keeps {@code token_embd}/{@code output} at higher precision (Q6_K) in its low-bit files; token
+ *     lookups and the tied output projection read them like any other matrix.</li>
+ * </ul>
+ * Matrices already in the target format are kept; others are dequantized and converted.
  */
 public final class WeightFormats {
-    private static final Map<String, GgmlType> FORMATS = Map.of(
-            "f32", GgmlType.F32, "f16", GgmlType.F16, "bf16", GgmlType.BF16,
-            "q8_0", GgmlType.Q8_0, "q4_0", GgmlType.Q4_0);
+    /** Matrices that map to and from the vocabulary. */
+    static final Set<String> VOCABULARY = Set.of("token_embd.weight", "output.weight");
+
+    /** Told after each matrix: matrices done of the total, and the one just converted. */
+    @FunctionalInterface
+    public interface Progress {
+        void matrixDone(int done, int total, String name);
+
+        Progress NONE = (done, total, name) -> { };
+    }
 
     private WeightFormats() {
     }
 
+    /** {@code weights} converted to {@code format} (null: unchanged), without calibration. */
     public static ModelWeights convert(ModelWeights weights, FormatSpec format) {
+        return convert(weights, format, null, Progress.NONE);
+    }
+
+    /**
+     * {@code weights} converted to {@code format}; {@code calibration} (may be null) guides the packed
+     * families' searches. Errors name the format and the tensor. The result owns {@code weights}:
+     * closing it closes them.
+     */
+    public static ModelWeights convert(ModelWeights weights, FormatSpec format, Calibration calibration,
+                                       Progress progress) {
         if (format == null) {
             return weights;
         }
-        GgmlType target = FORMATS.get(format.name().toLowerCase(Locale.ROOT));
-        if (target == null || format.groupSize().isPresent() || format.sparse()) {
-            throw new ConfigException("format '" + format.spec() + "' is not supported by this build (supported: "
-                    + String.join(", ", new java.util.TreeSet<>(FORMATS.keySet())) + ")");
-        }
+        FormatTarget target = FormatTarget.of(format);
+        List<String> names = new ArrayList<>();
+        weights.tensors().values().stream().filter(ModelWeights::isMatrix).forEach(t -> names.add(t.name()));
+        names.addAll(weights.packed().keySet());
         Arena arena = Arena.ofShared();
-        Map<String, Tensor> converted = new LinkedHashMap<>();
-        for (Tensor t : weights.tensors().values()) {
-            boolean matrix = t.shape().length == 2 && t.rows() > 1 && t.name().endsWith(".weight");
-            if (!matrix || t.type() == target) {
-                converted.put(t.name(), t);
-                continue;
+        try {
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            Map<String, WeightMatrix> packed = new LinkedHashMap<>();
+            for (Tensor t : weights.tensors().values()) {
+                if (!ModelWeights.isMatrix(t)) {
+                    tensors.put(t.name(), t);
+                }
             }
-            float[] values = Dequantize.all(t);
-            converted.put(t.name(), Quantize.quantize(arena, t.name(), target, values, 0, t.rows(), t.cols()));
-        }
-        return new ModelWeights(weights.config(), converted, weights.source(), () -> {
+            int done = 0;
+            for (String name : names) {
+                WeightMatrix m = weights.packed().get(name);
+                Tensor t = m == null ? weights.tensor(name) : null;
+                switch (target) {
+                    case FormatTarget.Gguf g -> tensors.put(name, t != null && t.type() == g.type() ? t
+                            : Quantize.quantize(arena, name, g.type(), values(weights, name), 0, rows(t, m), cols(t, m)));
+                    case FormatTarget.Packed p -> {
+                        if (VOCABULARY.contains(name)) {
+                            tensors.put(name, t != null && t.type().blockSize() > 1 ? t
+                                    : Quantize.quantize(arena, name, GgmlType.Q8_0, values(weights, name), 0, rows(t, m), cols(t, m)));
+                        } else if (m != null && m.format().equals(p.spec().spec())) {
+                            packed.put(name, m);
+                        } else {
+                            packed.put(name, pack(weights, p, name, rows(t, m), cols(t, m), calibration, arena));
+                        }
+                    }
+                }
+                progress.matrixDone(++done, names.size(), name);
+            }
+            return new ModelWeights(weights.config(), tensors, packed, weights.source(), () -> {
+                arena.close();
+                weights.close();
+            });
+        } catch (RuntimeException | Error e) {
             arena.close();
-            weights.close();
-        });
+            throw e;
+        }
+    }
+
+    private static WeightMatrix pack(ModelWeights weights, FormatTarget.Packed p, String name, int rows, int cols,
+                                     Calibration calibration, Arena arena) {
+        try {
+            return p.family().quantize(name, values(weights, name), rows, cols, p.spec(), calibration, arena);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(weights.source() + ": format '" + p.spec().spec() + "' cannot hold tensor '"
+                    + name + "' (" + rows + "×" + cols + "): " + e.getMessage(), e);
+        }
+    }
+
+    private static float[] values(ModelWeights weights, String name) {
+        return weights.matrix(name).dequantizeAll();
+    }
+
+    private static int rows(Tensor t, WeightMatrix m) {
+        return t != null ? t.rows() : m.rows();
+    }
+
+    private static int cols(Tensor t, WeightMatrix m) {
+        return t != null ? t.cols() : m.cols();
     }
 }

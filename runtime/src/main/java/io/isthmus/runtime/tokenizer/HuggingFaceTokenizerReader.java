@@ -23,21 +23,37 @@ final class HuggingFaceTokenizerReader {
 
     private final Path path;
     private final JsonNode root;
+    private final JsonNode config;
 
-    private HuggingFaceTokenizerReader(Path path, JsonNode root) {
+    private HuggingFaceTokenizerReader(Path path, JsonNode root, JsonNode config) {
         this.path = path;
         this.root = root;
+        this.config = config;
     }
 
     static Tokenizer read(Path path) {
-        return new HuggingFaceTokenizerReader(path, parse(path)).build();
+        return new HuggingFaceTokenizerReader(path, parse(path), siblingConfig(path)).build();
+    }
+
+    /** From the contents of a tokenizer.json and its tokenizer_config.json (null when none); {@code origin} names them in errors. */
+    static Tokenizer read(Path origin, byte[] json, byte[] configJson) {
+        return new HuggingFaceTokenizerReader(origin, parse(origin, json),
+                configJson == null ? JSON.createObjectNode() : parse(origin, configJson)).build();
     }
 
     private static JsonNode parse(Path path) {
         try {
-            return JSON.readTree(Files.readString(path));
+            return parse(path, Files.readAllBytes(path));
         } catch (IOException e) {
             throw new ModelFormatException(path + ": cannot read tokenizer JSON: " + e.getMessage(), e);
+        }
+    }
+
+    private static JsonNode parse(Path origin, byte[] json) {
+        try {
+            return JSON.readTree(json);
+        } catch (IOException e) {
+            throw new ModelFormatException(origin + ": cannot read tokenizer JSON: " + e.getMessage(), e);
         }
     }
 
@@ -173,7 +189,6 @@ final class HuggingFaceTokenizerReader {
     }
 
     private SpecialTokens special(String[] pieces) {
-        JsonNode config = siblingConfig();
         int bos = idOf(pieces, tokenName(config.path("bos_token")));
         int eos = idOf(pieces, tokenName(config.path("eos_token")));
         boolean addBos = config.path("add_bos_token").asBoolean(false);
@@ -202,7 +217,7 @@ final class HuggingFaceTokenizerReader {
         return SpecialTokens.of(bos, eos, addBos, addEos);
     }
 
-    private JsonNode siblingConfig() {
+    private static JsonNode siblingConfig(Path path) {
         Path config = path.resolveSibling("tokenizer_config.json");
         return Files.isRegularFile(config) ? parse(config) : JSON.createObjectNode();
     }

@@ -24,15 +24,19 @@ final class Llama2cTokenizerReader {
     }
 
     static Tokenizer read(Path path, int vocabSize) {
-        if (vocabSize <= BOS + EOS) {
-            throw new IllegalArgumentException("vocab size " + vocabSize + " is too small for " + path);
-        }
-        ByteBuffer in;
         try {
-            in = ByteBuffer.wrap(Files.readAllBytes(path)).order(ByteOrder.LITTLE_ENDIAN);
+            return read(path, Files.readAllBytes(path), vocabSize);
         } catch (IOException e) {
             throw new ModelFormatException(path + ": cannot read llama2.c tokenizer: " + e.getMessage(), e);
         }
+    }
+
+    /** From the contents of a tokenizer.bin; {@code path} names it in errors. */
+    static Tokenizer read(Path path, byte[] content, int vocabSize) {
+        if (vocabSize <= BOS + EOS) {
+            throw new IllegalArgumentException("vocab size " + vocabSize + " is too small for " + path);
+        }
+        ByteBuffer in = ByteBuffer.wrap(content).order(ByteOrder.LITTLE_ENDIAN);
         String[] pieces = new String[vocabSize];
         float[] scores = new float[vocabSize];
         TokenType[] types = new TokenType[vocabSize];

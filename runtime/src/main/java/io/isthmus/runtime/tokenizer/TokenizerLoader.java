@@ -30,7 +30,7 @@ public final class TokenizerLoader {
     }
 
     /** Inconsistent vocabularies are reported by the tokenizers as IllegalArgumentException, without the file. */
-    private static Tokenizer naming(Path path, Supplier<Tokenizer> build) {
+    static Tokenizer naming(Path path, Supplier<Tokenizer> build) {
         try {
             return build.get();
         } catch (IllegalArgumentException e) {

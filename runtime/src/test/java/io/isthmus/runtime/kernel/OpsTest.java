@@ -16,6 +16,21 @@ class OpsTest {
     }
 
     @Test
+    void sumExpMatchesTheScalarSumInDouble() {
+        Random rnd = new Random(5);
+        float[] x = new float[32003];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = rnd.nextFloat() * 20 - 10;
+        }
+        float max = Ops.max(x, 2, 32001);
+        double want = 0;
+        for (int i = 2; i < 32003; i++) {
+            want += Math.exp(x[i] - max);
+        }
+        assertEquals(want, Ops.sumExp(x, 2, 32001, max), 1e-5 * want);
+    }
+
+    @Test
     void dotSumMaxArgmax() {
         for (int n : SIZES) {
             float[] a = Reference.gaussian(rnd, n + 2, 1), b = Reference.gaussian(rnd, n + 5, 1);
