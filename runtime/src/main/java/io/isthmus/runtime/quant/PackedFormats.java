@@ -12,6 +12,9 @@ public final class PackedFormats {
 
     private static final Map<String, PackedFormat> BY_NAME = index(List.of(
             // one entry per family
+            new io.isthmus.runtime.quant.uniform.Int4Format(),
+            io.isthmus.runtime.quant.normalfloat.NormalFloatFormat.NF4, io.isthmus.runtime.quant.normalfloat.NormalFloatFormat.NF3,
+            new io.isthmus.runtime.quant.fp6.Fp6Format()
     ));
 
     private PackedFormats() {
