@@ -1,10 +1,14 @@
 package io.isthmus.runtime.kernel.bench;
 
+import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.kernel.Linear;
 import io.isthmus.runtime.kernel.PoolBenchmark;
 import io.isthmus.runtime.kernel.Quantize;
+import io.isthmus.runtime.kernel.TensorMatrix;
 import io.isthmus.runtime.kernel.VectorSettings;
+import io.isthmus.runtime.kernel.WeightMatrix;
+import io.isthmus.runtime.quant.PackedFormats;
 import io.isthmus.runtime.tensor.GgmlType;
 import io.isthmus.runtime.tensor.Tensor;
 import java.io.PrintStream;
@@ -13,17 +17,21 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 
 /**
- * GEMV throughput of every weight type against the machine's read bandwidth, measured in the same
- * run with the same threads. Usage: {@code KernelBenchmark [threads] [rows] [cols]} [types,...]} (defaults:
- * all CPUs, 11008 × 4096, a Llama-7B FFN matrix, all types).
+ * GEMV throughput of every weight format against the machine's read bandwidth, measured in the
+ * same run with the same threads. Usage: {@code KernelBenchmark [threads] [rows] [cols] [formats,...]}
+ * (defaults: all CPUs, 11008 × 4096, a Llama-7B FFN matrix, {@link #FORMATS}); a format is a GGUF
+ * type (F16, Q8_0, ...) or a packed format spec (int4-g128, nf4-g64, ...). GB/s counts the bytes a
+ * product reads ({@link WeightMatrix#byteSize()}: codes, scales, tables).
  */
 public final class KernelBenchmark {
 
-    private static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0,
-            GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K};
+    /** Every GGUF type with a kernel, then the packed formats of DESIGN.md §4 that this build has. */
+    public static final List<String> FORMATS = List.of("F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K",
+            "int4-g128", "nf4-g64", "nf3-g64", "fp6");
 
     private KernelBenchmark() {
     }
@@ -32,17 +40,22 @@ public final class KernelBenchmark {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 0;
         int rows = args.length > 1 ? Integer.parseInt(args[1]) : 11008;
         int cols = args.length > 2 ? Integer.parseInt(args[2]) : 4096;
-        GgmlType[] types = args.length > 3
-                ? Arrays.stream(args[3].split(",")).map(GgmlType::valueOf).toArray(GgmlType[]::new) : TYPES;
-        run(System.out, threads, rows, cols, types);
+        List<String> formats = args.length > 3 ? List.of(args[3].split(",")) : FORMATS;
+        run(System.out, threads, rows, cols, formats);
     }
 
     public static void run(PrintStream out, int threads, int rows, int cols) {
-        run(out, threads, rows, cols, TYPES);
+        run(out, threads, rows, cols, FORMATS);
     }
 
-    /** Runs the benchmark on {@code threads} pinned threads (0: one per CPU) and prints a table. */
-    public static void run(PrintStream out, int threads, int rows, int cols, GgmlType... types) {
+    /**
+     * Runs the benchmark on {@code threads} pinned threads (0: one per CPU) and prints a table; an
+     * unknown format name is an error naming it, before anything is measured.
+     */
+    public static void run(PrintStream out, int threads, int rows, int cols, List<String> formats) {
+        for (String f : formats) {
+            checkKnown(f);
+        }
         try (ComputePool pool = threads > 0 ? new ComputePool(threads) : new ComputePool();
              Arena arena = Arena.ofShared()) {
             out.printf("Isthmus kernel benchmark: %d threads, %s, GEMV %d x %d%n",
@@ -51,7 +64,7 @@ public final class KernelBenchmark {
             out.printf("read bandwidth (%d threads summing 1 GiB, best of 5): %.1f GB/s%n", pool.size(), bw / 1e9);
             out.printf("fork-join per region (median of 100k empty regions): %d ns%n",
                     PoolBenchmark.medianRegionNanos(pool, 100_000));
-            out.printf("%-6s %12s %12s %9s %8s%n", "type", "bytes", "us/GEMV", "GB/s", "% of BW");
+            out.printf("%-10s %12s %12s %9s %8s%n", "format", "bytes", "us/GEMV", "GB/s", "% of BW");
             Random rnd = new Random(42);
             float[] values = new float[rows * cols];
             for (int i = 0; i < values.length; i++) {
@@ -62,19 +75,51 @@ public final class KernelBenchmark {
                 x[i] = rnd.nextFloat() - 0.5f;
             }
             float[] y = new float[rows];
-            for (GgmlType type : types) {
+            for (String format : formats) {
                 try (Arena weights = Arena.ofShared()) {
-                    Tensor w = makeWeights(weights, type, values, rows, cols, rnd);
+                    WeightMatrix w = makeWeights(weights, format, values, rows, cols, rnd);
                     double seconds = timeGemv(pool, w, x, y);
                     double gbs = w.byteSize() / seconds / 1e9;
-                    out.printf("%-6s %12d %12.1f %9.1f %7.1f%%%n", type, w.byteSize(), seconds * 1e6, gbs,
+                    out.printf("%-10s %12d %12.1f %9.1f %7.1f%%%n", format, w.byteSize(), seconds * 1e6, gbs,
                             100 * w.byteSize() / seconds / bw);
                 }
             }
         }
     }
 
-    private static Tensor makeWeights(Arena arena, GgmlType type, float[] values, int rows, int cols, Random rnd) {
+    private static void checkKnown(String format) {
+        if (ggmlType(format) == null && PackedFormats.forSpec(parseSpec(format)) == null) {
+            throw new IllegalArgumentException("unknown weight format '" + format + "' (GGUF types: "
+                    + Arrays.toString(GgmlType.values()) + "; packed: " + PackedFormats.names() + ")");
+        }
+    }
+
+    private static GgmlType ggmlType(String format) {
+        try {
+            return GgmlType.valueOf(format);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static FormatSpec parseSpec(String format) {
+        try {
+            return FormatSpec.parse(format);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown weight format '" + format + "': " + e.getMessage(), e);
+        }
+    }
+
+    private static WeightMatrix makeWeights(Arena arena, String format, float[] values, int rows, int cols, Random rnd) {
+        GgmlType type = ggmlType(format);
+        if (type == null) {
+            FormatSpec spec = parseSpec(format);
+            return PackedFormats.forSpec(spec).quantize(format, values, rows, cols, spec, null, arena);
+        }
+        return TensorMatrix.of(makeTensor(arena, type, values, rows, cols, rnd));
+    }
+
+    private static Tensor makeTensor(Arena arena, GgmlType type, float[] values, int rows, int cols, Random rnd) {
         if (Quantize.supports(type)) {
             return Quantize.quantize(arena, type.name(), type, values, 0, rows, cols);
         }
@@ -103,7 +148,7 @@ public final class KernelBenchmark {
      * before C2 compiles it, so warm-up goes on in 200 ms windows until two consecutive windows
      * agree within 3 % (at most 8 s), then at least 0.5 s of single runs are timed.
      */
-    private static double timeGemv(ComputePool pool, Tensor w, float[] x, float[] y) {
+    private static double timeGemv(ComputePool pool, WeightMatrix w, float[] x, float[] y) {
         double previous = Double.MAX_VALUE;
         long warmStart = System.nanoTime();
         while (System.nanoTime() - warmStart < 8_000_000_000L) {

@@ -25,8 +25,8 @@ import jdk.incubator.vector.ShortVector;
  * 2j..2j+1) and the top bit (a byte per lane, slab j at bit j). Both widen to int lanes once per
  * chunk; the top-bit plane is shifted left by 2 so that one right shift by j puts slab j's bit at
  * bit 2. Per slab: two shifts, a bit blend (bits 0-1 from the low plane, bit 2 from the top one;
- * bit 3 is left over from the low plane, which the doubled 8-level table ignores), a permute and an
- * fma.
+ * the bits above are left over from the low plane, which the doubled 8-level table ignores), a
+ * permute and an fma.
  */
 final class Lookup3Dots extends RowTables {
 
@@ -47,6 +47,9 @@ final class Lookup3Dots extends RowTables {
 
     @Override
     public float dot1(int row, float[] x, int xo) {
+        if (!VECTOR) {
+            return scalarDot(row, x, xo);
+        }
         prepare(row);
         float[] t = tables;
         long offLo = codes.rowOffset(0, row), offHi = codes.rowOffset(1, row);
@@ -55,27 +58,36 @@ final class Lookup3Dots extends RowTables {
         for (int ch = 0; ch < full; ch++) {
             long oLo = offLo + (long) ch * LO_BYTES, oHi = offHi + (long) ch * HI_BYTES;
             int col = ch * CHUNK;
-            int t0 = tableAt(col), t1 = tableAt(col + 32), t2 = tableAt(col + 64), t3 = tableAt(col + 96);
+            int s0 = tableAt(col), s1 = tableAt(col + 32), s2 = tableAt(col + 64), s3 = tableAt(col + 96);
+            IntVector t0a = FloatVector.fromArray(F, t, s0).reinterpretAsInts();
+            IntVector t0b = FloatVector.fromArray(F, t, s0 + SECOND).reinterpretAsInts();
+            IntVector t1a = FloatVector.fromArray(F, t, s1).reinterpretAsInts();
+            IntVector t1b = FloatVector.fromArray(F, t, s1 + SECOND).reinterpretAsInts();
+            IntVector t2a = FloatVector.fromArray(F, t, s2).reinterpretAsInts();
+            IntVector t2b = FloatVector.fromArray(F, t, s2 + SECOND).reinterpretAsInts();
+            IntVector t3a = FloatVector.fromArray(F, t, s3).reinterpretAsInts();
+            IntVector t3b = FloatVector.fromArray(F, t, s3 + SECOND).reinterpretAsInts();
             for (int p = 0; p < SLAB; p += LANES) {
                 IntVector l = (IntVector) ShortVector.fromMemorySegment(S, lo, oLo + 2L * p, LE).convertShape(S2I, I, 0);
-                int at = p / B.length() * B.length();
+                int at = p / B.length() * B.length(); // B holds at least LANES bytes: take its part
                 IntVector h = ((IntVector) ByteVector.fromMemorySegment(B, hi, oHi + at, LE)
                         .convertShape(B2I, I, (p - at) / LANES)).lanewise(LSHL, 2);
                 int c = xo + col + p;
-                a0 = lookup(l.bitwiseBlend(h, BIT2), t, t0).fma(FloatVector.fromArray(F, x, c), a0);
-                a1 = lookup(l.lanewise(LSHR, 2).bitwiseBlend(h.lanewise(LSHR, 1), BIT2), t, t0)
+                a0 = l.bitwiseBlend(h, BIT2).selectFrom(t0a, t0b).reinterpretAsFloats()
+                        .fma(FloatVector.fromArray(F, x, c), a0);
+                a1 = l.lanewise(LSHR, 2).bitwiseBlend(h.lanewise(LSHR, 1), BIT2).selectFrom(t0a, t0b).reinterpretAsFloats()
                         .fma(FloatVector.fromArray(F, x, c + 16), a1);
-                a2 = lookup(l.lanewise(LSHR, 4).bitwiseBlend(h.lanewise(LSHR, 2), BIT2), t, t1)
+                a2 = l.lanewise(LSHR, 4).bitwiseBlend(h.lanewise(LSHR, 2), BIT2).selectFrom(t1a, t1b).reinterpretAsFloats()
                         .fma(FloatVector.fromArray(F, x, c + 32), a2);
-                a3 = lookup(l.lanewise(LSHR, 6).bitwiseBlend(h.lanewise(LSHR, 3), BIT2), t, t1)
+                a3 = l.lanewise(LSHR, 6).bitwiseBlend(h.lanewise(LSHR, 3), BIT2).selectFrom(t1a, t1b).reinterpretAsFloats()
                         .fma(FloatVector.fromArray(F, x, c + 48), a3);
-                a0 = lookup(l.lanewise(LSHR, 8).bitwiseBlend(h.lanewise(LSHR, 4), BIT2), t, t2)
+                a0 = l.lanewise(LSHR, 8).bitwiseBlend(h.lanewise(LSHR, 4), BIT2).selectFrom(t2a, t2b).reinterpretAsFloats()
                         .fma(FloatVector.fromArray(F, x, c + 64), a0);
-                a1 = lookup(l.lanewise(LSHR, 10).bitwiseBlend(h.lanewise(LSHR, 5), BIT2), t, t2)
+                a1 = l.lanewise(LSHR, 10).bitwiseBlend(h.lanewise(LSHR, 5), BIT2).selectFrom(t2a, t2b).reinterpretAsFloats()
                         .fma(FloatVector.fromArray(F, x, c + 80), a1);
-                a2 = lookup(l.lanewise(LSHR, 12).bitwiseBlend(h.lanewise(LSHR, 6), BIT2), t, t3)
+                a2 = l.lanewise(LSHR, 12).bitwiseBlend(h.lanewise(LSHR, 6), BIT2).selectFrom(t3a, t3b).reinterpretAsFloats()
                         .fma(FloatVector.fromArray(F, x, c + 96), a2);
-                a3 = lookup(l.lanewise(LSHR, 14).bitwiseBlend(h.lanewise(LSHR, 7), BIT2), t, t3)
+                a3 = l.lanewise(LSHR, 14).bitwiseBlend(h.lanewise(LSHR, 7), BIT2).selectFrom(t3a, t3b).reinterpretAsFloats()
                         .fma(FloatVector.fromArray(F, x, c + 112), a3);
             }
         }
@@ -84,6 +96,13 @@ final class Lookup3Dots extends RowTables {
 
     @Override
     public void dot4(int row, float[] x, int x0, int x1, int x2, int x3, float[] out) {
+        if (!VECTOR) {
+            out[0] = scalarDot(row, x, x0);
+            out[1] = scalarDot(row, x, x1);
+            out[2] = scalarDot(row, x, x2);
+            out[3] = scalarDot(row, x, x3);
+            return;
+        }
         prepare(row);
         float[] t = tables;
         long offLo = codes.rowOffset(0, row), offHi = codes.rowOffset(1, row);
@@ -92,14 +111,17 @@ final class Lookup3Dots extends RowTables {
         for (int ch = 0; ch < full; ch++) {
             long oLo = offLo + (long) ch * LO_BYTES, oHi = offHi + (long) ch * HI_BYTES;
             int col = ch * CHUNK;
-            for (int p = 0; p < SLAB; p += LANES) {
-                IntVector l = (IntVector) ShortVector.fromMemorySegment(S, lo, oLo + 2L * p, LE).convertShape(S2I, I, 0);
-                int at = p / B.length() * B.length();
-                IntVector h = ((IntVector) ByteVector.fromMemorySegment(B, hi, oHi + at, LE)
-                        .convertShape(B2I, I, (p - at) / LANES)).lanewise(LSHL, 2);
-                for (int j = 0; j < 8; j++) {
-                    FloatVector wv = lookup(l.lanewise(LSHR, 2 * j).bitwiseBlend(h.lanewise(LSHR, j), BIT2), t,
-                            tableAt(col + 16 * j));
+            for (int j = 0; j < 8; j++) {
+                int s = tableAt(col + 16 * j);
+                IntVector ta = FloatVector.fromArray(F, t, s).reinterpretAsInts();
+                IntVector tb = FloatVector.fromArray(F, t, s + SECOND).reinterpretAsInts();
+                for (int p = 0; p < SLAB; p += LANES) {
+                    IntVector l = (IntVector) ShortVector.fromMemorySegment(S, lo, oLo + 2L * p, LE).convertShape(S2I, I, 0);
+                    int at = p / B.length() * B.length();
+                    IntVector h = ((IntVector) ByteVector.fromMemorySegment(B, hi, oHi + at, LE)
+                            .convertShape(B2I, I, (p - at) / LANES)).lanewise(LSHL, 2);
+                    FloatVector wv = l.lanewise(LSHR, 2 * j).bitwiseBlend(h.lanewise(LSHR, j), BIT2)
+                            .selectFrom(ta, tb).reinterpretAsFloats();
                     int c = col + 16 * j + p;
                     a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
                     a1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), a1);
@@ -126,20 +148,22 @@ final class Lookup3Dots extends RowTables {
         FloatVector acc = FloatVector.zero(F);
         for (int j = 0; j < slabs; j++) {
             int col = col0 + j * SLAB;
-            int tj = tableAt(col);
+            int s = tableAt(col);
+            IntVector ta = FloatVector.fromArray(F, t, s).reinterpretAsInts();
+            IntVector tb = FloatVector.fromArray(F, t, s + SECOND).reinterpretAsInts();
             for (int p = 0; p < SLAB; p += LANES) {
                 IntVector l = (IntVector) ShortVector.fromMemorySegment(S, lo, oLo + 2L * p, LE).convertShape(S2I, I, 0);
                 int at = p / B.length() * B.length();
                 IntVector h = ((IntVector) ByteVector.fromMemorySegment(B, hi, oHi + at, LE)
                         .convertShape(B2I, I, (p - at) / LANES)).lanewise(LSHL, 2);
-                acc = lookup(l.lanewise(LSHR, 2 * j).bitwiseBlend(h.lanewise(LSHR, j), BIT2), t, tj)
-                        .fma(FloatVector.fromArray(F, x, xo + col + p), acc);
+                acc = l.lanewise(LSHR, 2 * j).bitwiseBlend(h.lanewise(LSHR, j), BIT2).selectFrom(ta, tb)
+                        .reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + col + p), acc);
             }
         }
-        float s = acc.reduceLanes(ADD);
+        float sum = acc.reduceLanes(ADD);
         for (int c = col0 + slabs * SLAB; c < k; c++) {
-            s += t[tableAt(c) + codes.code(row, c)] * x[xo + c];
+            sum += t[tableAt(c) + codes.code(row, c)] * x[xo + c];
         }
-        return s;
+        return sum;
     }
 }

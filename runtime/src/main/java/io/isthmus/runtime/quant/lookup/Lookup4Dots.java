@@ -16,16 +16,15 @@ import jdk.incubator.vector.IntVector;
 /**
  * 4-bit codes: a chunk of 128 columns is one int per stored lane (16 × 4 bytes), slab j in its
  * nibble j. Per slab: a shift, a permute of the group's table, an fma; the four accumulators of
- * dot1 take two slabs each, so no fma waits for the previous one. Tables change every 32 columns at
- * most (groups are at least 32 wide here), so a chunk uses four table slots. The vector code is
- * written out in the loops: see {@code F16Kernel} on helpers that take or return vectors.
+ * dot1 take two slabs each, so no fma waits on the one before. Tables change every 32 columns at
+ * most (groups are at least 32 wide), so a chunk uses four table slots.
  */
 final class Lookup4Dots extends RowTables {
 
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final int SLAB = CodePlanes.LANES;
     /** Bytes of a chunk in the nibble plane. */
     private static final int CHUNK_BYTES = 64;
-    private static final int SLAB = CodePlanes.LANES;
 
     private final MemorySegment seg;
 
@@ -36,6 +35,9 @@ final class Lookup4Dots extends RowTables {
 
     @Override
     public float dot1(int row, float[] x, int xo) {
+        if (!VECTOR) {
+            return scalarDot(row, x, xo);
+        }
         prepare(row);
         float[] t = tables;
         long off = codes.rowOffset(0, row);
@@ -44,18 +46,26 @@ final class Lookup4Dots extends RowTables {
         for (int ch = 0; ch < full; ch++) {
             long o = off + (long) ch * CHUNK_BYTES;
             int col = ch * CHUNK;
-            int t0 = tableAt(col), t1 = tableAt(col + 32), t2 = tableAt(col + 64), t3 = tableAt(col + 96);
-            for (int p = 0; p < SLAB; p += LANES) { // one pass at 512 bits
+            int s0 = tableAt(col), s1 = tableAt(col + 32), s2 = tableAt(col + 64), s3 = tableAt(col + 96);
+            IntVector t0a = FloatVector.fromArray(F, t, s0).reinterpretAsInts();
+            IntVector t0b = FloatVector.fromArray(F, t, s0 + SECOND).reinterpretAsInts();
+            IntVector t1a = FloatVector.fromArray(F, t, s1).reinterpretAsInts();
+            IntVector t1b = FloatVector.fromArray(F, t, s1 + SECOND).reinterpretAsInts();
+            IntVector t2a = FloatVector.fromArray(F, t, s2).reinterpretAsInts();
+            IntVector t2b = FloatVector.fromArray(F, t, s2 + SECOND).reinterpretAsInts();
+            IntVector t3a = FloatVector.fromArray(F, t, s3).reinterpretAsInts();
+            IntVector t3b = FloatVector.fromArray(F, t, s3 + SECOND).reinterpretAsInts();
+            for (int p = 0; p < SLAB; p += LANES) { // one pass at 512 bits, two at 256
                 IntVector v = IntVector.fromMemorySegment(I, seg, o + 4L * p, LE);
                 int c = xo + col + p;
-                a0 = lookup(v, t, t0).fma(FloatVector.fromArray(F, x, c), a0);
-                a1 = lookup(v.lanewise(LSHR, 4), t, t0).fma(FloatVector.fromArray(F, x, c + 16), a1);
-                a2 = lookup(v.lanewise(LSHR, 8), t, t1).fma(FloatVector.fromArray(F, x, c + 32), a2);
-                a3 = lookup(v.lanewise(LSHR, 12), t, t1).fma(FloatVector.fromArray(F, x, c + 48), a3);
-                a0 = lookup(v.lanewise(LSHR, 16), t, t2).fma(FloatVector.fromArray(F, x, c + 64), a0);
-                a1 = lookup(v.lanewise(LSHR, 20), t, t2).fma(FloatVector.fromArray(F, x, c + 80), a1);
-                a2 = lookup(v.lanewise(LSHR, 24), t, t3).fma(FloatVector.fromArray(F, x, c + 96), a2);
-                a3 = lookup(v.lanewise(LSHR, 28), t, t3).fma(FloatVector.fromArray(F, x, c + 112), a3);
+                a0 = v.selectFrom(t0a, t0b).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c), a0);
+                a1 = v.lanewise(LSHR, 4).selectFrom(t0a, t0b).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 16), a1);
+                a2 = v.lanewise(LSHR, 8).selectFrom(t1a, t1b).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 32), a2);
+                a3 = v.lanewise(LSHR, 12).selectFrom(t1a, t1b).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 48), a3);
+                a0 = v.lanewise(LSHR, 16).selectFrom(t2a, t2b).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 64), a0);
+                a1 = v.lanewise(LSHR, 20).selectFrom(t2a, t2b).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 80), a1);
+                a2 = v.lanewise(LSHR, 24).selectFrom(t3a, t3b).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 96), a2);
+                a3 = v.lanewise(LSHR, 28).selectFrom(t3a, t3b).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 112), a3);
             }
         }
         return a0.add(a1).add(a2.add(a3)).reduceLanes(ADD) + rest(row, off, x, xo);
@@ -63,6 +73,13 @@ final class Lookup4Dots extends RowTables {
 
     @Override
     public void dot4(int row, float[] x, int x0, int x1, int x2, int x3, float[] out) {
+        if (!VECTOR) {
+            out[0] = scalarDot(row, x, x0);
+            out[1] = scalarDot(row, x, x1);
+            out[2] = scalarDot(row, x, x2);
+            out[3] = scalarDot(row, x, x3);
+            return;
+        }
         prepare(row);
         float[] t = tables;
         long off = codes.rowOffset(0, row);
@@ -71,10 +88,13 @@ final class Lookup4Dots extends RowTables {
         for (int ch = 0; ch < full; ch++) {
             long o = off + (long) ch * CHUNK_BYTES;
             int col = ch * CHUNK;
-            for (int p = 0; p < SLAB; p += LANES) {
-                IntVector v = IntVector.fromMemorySegment(I, seg, o + 4L * p, LE);
-                for (int j = 0; j < 8; j++) { // constant trip count: unrolled, shifts constant
-                    FloatVector wv = lookup(v.lanewise(LSHR, 4 * j), t, tableAt(col + 16 * j));
+            for (int j = 0; j < 8; j++) {
+                int s = tableAt(col + 16 * j);
+                IntVector ta = FloatVector.fromArray(F, t, s).reinterpretAsInts();
+                IntVector tb = FloatVector.fromArray(F, t, s + SECOND).reinterpretAsInts();
+                for (int p = 0; p < SLAB; p += LANES) {
+                    FloatVector wv = IntVector.fromMemorySegment(I, seg, o + 4L * p, LE).lanewise(LSHR, 4 * j)
+                            .selectFrom(ta, tb).reinterpretAsFloats();
                     int c = col + 16 * j + p;
                     a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
                     a1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), a1);
@@ -104,16 +124,18 @@ final class Lookup4Dots extends RowTables {
         FloatVector acc = FloatVector.zero(F);
         for (int j = 0; j < slabs; j++) {
             int col = col0 + j * SLAB;
-            int tj = tableAt(col);
+            int s = tableAt(col);
+            IntVector ta = FloatVector.fromArray(F, t, s).reinterpretAsInts();
+            IntVector tb = FloatVector.fromArray(F, t, s + SECOND).reinterpretAsInts();
             for (int p = 0; p < SLAB; p += LANES) {
-                IntVector v = IntVector.fromMemorySegment(I, seg, o + 4L * p, LE);
-                acc = lookup(v.lanewise(LSHR, 4 * j), t, tj).fma(FloatVector.fromArray(F, x, xo + col + p), acc);
+                acc = IntVector.fromMemorySegment(I, seg, o + 4L * p, LE).lanewise(LSHR, 4 * j).selectFrom(ta, tb)
+                        .reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + col + p), acc);
             }
         }
-        float s = acc.reduceLanes(ADD);
+        float sum = acc.reduceLanes(ADD);
         for (int c = col0 + slabs * SLAB; c < k; c++) {
-            s += t[tableAt(c) + codes.code(row, c)] * x[xo + c];
+            sum += t[tableAt(c) + codes.code(row, c)] * x[xo + c];
         }
-        return s;
+        return sum;
     }
 }

@@ -7,20 +7,28 @@ import io.isthmus.runtime.kernel.RowTiles;
 import io.isthmus.runtime.quant.packing.CodePlanes;
 import io.isthmus.runtime.quant.packing.GroupScales;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * What the lookup kernels share: before a row is multiplied, each of its groups gets its own
  * 16-entry table {@code level·scale + min} (one vector fma per group, {@code 16 · groups} floats of
- * scratch that stay in L1), and a code then decodes by a lane permute of its group's table. 3-bit
- * tables repeat their 8 levels twice, so the permute may ignore bit 3 of an index. One instance per
- * {@code matmul} call (it owns the scratch); not thread-safe.
+ * scratch that stay in L1), and a code then decodes by a two-register lane permute
+ * ({@code idx.selectFrom(a, b)}, which wraps its indexes): at 256 bits a and b are the table's two
+ * halves, at 512 bits both are the whole table. 3-bit tables repeat their 8 levels twice, so
+ * the index bits above the code's are ignored either way. Vectors of fewer than 8 lanes take
+ * {@link #scalarDot}. One instance per {@code matmul} call (it owns the scratch); not thread-safe.
+ *
+ * <p>The kernels write the decode out in their loops instead of calling a helper: C2 stops
+ * inlining ordinary methods into a method this full of vector code, and a helper that takes or
+ * returns vectors then boxes them (as measured: 3-5× slower).
  */
 abstract class RowTables implements RowTiles.RowDots {
 
     /** Floats per group table. */
     static final int ENTRIES = 16;
+    /** Offset of the second permute register in a table: its upper half at 256 bits, the table again at 512. */
+    static final int SECOND = LANES >= ENTRIES ? 0 : LANES;
+    /** Whether the vector permute path applies (two registers hold 16 entries). */
+    static final boolean VECTOR = 2 * LANES >= ENTRIES;
 
     final CodePlanes codes;
     final int k;
@@ -71,21 +79,15 @@ abstract class RowTables implements RowTiles.RowDots {
     }
 
     /**
-     * The entries of the table at {@code t} picked by the low 4 bits of each lane of {@code idx}
-     * (higher bits are ignored: the permutes wrap their indexes). One permute at 512 bits, a
-     * two-register permute at 256, two of those and a blend at 128.
+     * Σ_c W[row][c]·x[xo + c] one column at a time, for vectors of fewer than 8 lanes, which cannot
+     * hold a 16-entry table in two registers.
      */
-    static FloatVector lookup(IntVector idx, float[] tables, int t) {
-        if (LANES >= ENTRIES) {
-            return idx.selectFrom(FloatVector.fromArray(F, tables, t).reinterpretAsInts()).reinterpretAsFloats();
+    final float scalarDot(int row, float[] x, int xo) {
+        prepare(row);
+        float s = 0;
+        for (int c = 0; c < k; c++) {
+            s += tables[tableAt(c) + codes.code(row, c)] * x[xo + c];
         }
-        IntVector lo = idx.selectFrom(FloatVector.fromArray(F, tables, t).reinterpretAsInts(),
-                FloatVector.fromArray(F, tables, t + LANES).reinterpretAsInts());
-        if (2 * LANES >= ENTRIES) {
-            return lo.reinterpretAsFloats();
-        }
-        IntVector hi = idx.selectFrom(FloatVector.fromArray(F, tables, t + 2 * LANES).reinterpretAsInts(),
-                FloatVector.fromArray(F, tables, t + 3 * LANES).reinterpretAsInts());
-        return lo.blend(hi, idx.and(8).compare(VectorOperators.NE, 0)).reinterpretAsFloats();
+        return s;
     }
 }
