@@ -58,15 +58,15 @@ final class Lookup3Dots extends RowTables {
         for (int ch = 0; ch < full; ch++) {
             long oLo = offLo + (long) ch * LO_BYTES, oHi = offHi + (long) ch * HI_BYTES;
             int col = ch * CHUNK;
-            int s0 = tableAt(col), s1 = tableAt(col + 32), s2 = tableAt(col + 64), s3 = tableAt(col + 96);
+            int s0 = tableAt(col), s1 = s0 + slot1, s2 = s0 + slot2, s3 = s0 + slot3;
             IntVector t0a = FloatVector.fromArray(F, t, s0).reinterpretAsInts();
-            IntVector t0b = FloatVector.fromArray(F, t, s0 + SECOND).reinterpretAsInts();
+            IntVector t0b = SECOND == 0 ? t0a : FloatVector.fromArray(F, t, s0 + SECOND).reinterpretAsInts();
             IntVector t1a = FloatVector.fromArray(F, t, s1).reinterpretAsInts();
-            IntVector t1b = FloatVector.fromArray(F, t, s1 + SECOND).reinterpretAsInts();
+            IntVector t1b = SECOND == 0 ? t1a : FloatVector.fromArray(F, t, s1 + SECOND).reinterpretAsInts();
             IntVector t2a = FloatVector.fromArray(F, t, s2).reinterpretAsInts();
-            IntVector t2b = FloatVector.fromArray(F, t, s2 + SECOND).reinterpretAsInts();
+            IntVector t2b = SECOND == 0 ? t2a : FloatVector.fromArray(F, t, s2 + SECOND).reinterpretAsInts();
             IntVector t3a = FloatVector.fromArray(F, t, s3).reinterpretAsInts();
-            IntVector t3b = FloatVector.fromArray(F, t, s3 + SECOND).reinterpretAsInts();
+            IntVector t3b = SECOND == 0 ? t3a : FloatVector.fromArray(F, t, s3 + SECOND).reinterpretAsInts();
             for (int p = 0; p < SLAB; p += LANES) {
                 IntVector l = (IntVector) ShortVector.fromMemorySegment(S, lo, oLo + 2L * p, LE).convertShape(S2I, I, 0);
                 int at = p / B.length() * B.length(); // B holds at least LANES bytes: take its part
@@ -114,7 +114,7 @@ final class Lookup3Dots extends RowTables {
             for (int j = 0; j < 8; j++) {
                 int s = tableAt(col + 16 * j);
                 IntVector ta = FloatVector.fromArray(F, t, s).reinterpretAsInts();
-                IntVector tb = FloatVector.fromArray(F, t, s + SECOND).reinterpretAsInts();
+                IntVector tb = SECOND == 0 ? ta : FloatVector.fromArray(F, t, s + SECOND).reinterpretAsInts();
                 for (int p = 0; p < SLAB; p += LANES) {
                     IntVector l = (IntVector) ShortVector.fromMemorySegment(S, lo, oLo + 2L * p, LE).convertShape(S2I, I, 0);
                     int at = p / B.length() * B.length();
@@ -150,7 +150,7 @@ final class Lookup3Dots extends RowTables {
             int col = col0 + j * SLAB;
             int s = tableAt(col);
             IntVector ta = FloatVector.fromArray(F, t, s).reinterpretAsInts();
-            IntVector tb = FloatVector.fromArray(F, t, s + SECOND).reinterpretAsInts();
+            IntVector tb = SECOND == 0 ? ta : FloatVector.fromArray(F, t, s + SECOND).reinterpretAsInts();
             for (int p = 0; p < SLAB; p += LANES) {
                 IntVector l = (IntVector) ShortVector.fromMemorySegment(S, lo, oLo + 2L * p, LE).convertShape(S2I, I, 0);
                 int at = p / B.length() * B.length();

@@ -46,15 +46,15 @@ final class Lookup4Dots extends RowTables {
         for (int ch = 0; ch < full; ch++) {
             long o = off + (long) ch * CHUNK_BYTES;
             int col = ch * CHUNK;
-            int s0 = tableAt(col), s1 = tableAt(col + 32), s2 = tableAt(col + 64), s3 = tableAt(col + 96);
+            int s0 = tableAt(col), s1 = s0 + slot1, s2 = s0 + slot2, s3 = s0 + slot3;
             IntVector t0a = FloatVector.fromArray(F, t, s0).reinterpretAsInts();
-            IntVector t0b = FloatVector.fromArray(F, t, s0 + SECOND).reinterpretAsInts();
+            IntVector t0b = SECOND == 0 ? t0a : FloatVector.fromArray(F, t, s0 + SECOND).reinterpretAsInts();
             IntVector t1a = FloatVector.fromArray(F, t, s1).reinterpretAsInts();
-            IntVector t1b = FloatVector.fromArray(F, t, s1 + SECOND).reinterpretAsInts();
+            IntVector t1b = SECOND == 0 ? t1a : FloatVector.fromArray(F, t, s1 + SECOND).reinterpretAsInts();
             IntVector t2a = FloatVector.fromArray(F, t, s2).reinterpretAsInts();
-            IntVector t2b = FloatVector.fromArray(F, t, s2 + SECOND).reinterpretAsInts();
+            IntVector t2b = SECOND == 0 ? t2a : FloatVector.fromArray(F, t, s2 + SECOND).reinterpretAsInts();
             IntVector t3a = FloatVector.fromArray(F, t, s3).reinterpretAsInts();
-            IntVector t3b = FloatVector.fromArray(F, t, s3 + SECOND).reinterpretAsInts();
+            IntVector t3b = SECOND == 0 ? t3a : FloatVector.fromArray(F, t, s3 + SECOND).reinterpretAsInts();
             for (int p = 0; p < SLAB; p += LANES) { // one pass at 512 bits, two at 256
                 IntVector v = IntVector.fromMemorySegment(I, seg, o + 4L * p, LE);
                 int c = xo + col + p;
@@ -91,7 +91,7 @@ final class Lookup4Dots extends RowTables {
             for (int j = 0; j < 8; j++) {
                 int s = tableAt(col + 16 * j);
                 IntVector ta = FloatVector.fromArray(F, t, s).reinterpretAsInts();
-                IntVector tb = FloatVector.fromArray(F, t, s + SECOND).reinterpretAsInts();
+                IntVector tb = SECOND == 0 ? ta : FloatVector.fromArray(F, t, s + SECOND).reinterpretAsInts();
                 for (int p = 0; p < SLAB; p += LANES) {
                     FloatVector wv = IntVector.fromMemorySegment(I, seg, o + 4L * p, LE).lanewise(LSHR, 4 * j)
                             .selectFrom(ta, tb).reinterpretAsFloats();
@@ -126,7 +126,7 @@ final class Lookup4Dots extends RowTables {
             int col = col0 + j * SLAB;
             int s = tableAt(col);
             IntVector ta = FloatVector.fromArray(F, t, s).reinterpretAsInts();
-            IntVector tb = FloatVector.fromArray(F, t, s + SECOND).reinterpretAsInts();
+            IntVector tb = SECOND == 0 ? ta : FloatVector.fromArray(F, t, s + SECOND).reinterpretAsInts();
             for (int p = 0; p < SLAB; p += LANES) {
                 acc = IntVector.fromMemorySegment(I, seg, o + 4L * p, LE).lanewise(LSHR, 4 * j).selectFrom(ta, tb)
                         .reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + col + p), acc);

@@ -32,12 +32,17 @@ abstract class RowTables implements RowTiles.RowDots {
 
     final CodePlanes codes;
     final int k;
-    final int groupShift;
+    /** One 16-entry table per group. */
     final float[] tables;
+    /** Offsets from a chunk's first table to those of its columns 32, 64 and 96 (groups are 32 to 256 wide). */
+    final int slot1, slot2, slot3;
+    private final int groupShift;
     private final float[] levels;
     private final GroupScales scales;
     private final GroupScales mins;
     private final int groups;
+    private final float[] rowScales;
+    private final float[] rowMins;
     private int tableRow = -1;
 
     RowTables(LookupMatrix w, float[] table) {
@@ -52,6 +57,12 @@ abstract class RowTables implements RowTiles.RowDots {
             levels[i] = table[i % table.length];
         }
         this.tables = new float[ENTRIES * groups];
+        this.rowScales = new float[groups];
+        this.rowMins = new float[groups];
+        int g = w.group();
+        this.slot1 = ENTRIES * (32 / g);
+        this.slot2 = ENTRIES * (64 / g);
+        this.slot3 = ENTRIES * (96 / g);
     }
 
     /** Builds the group tables of {@code row} unless they are already there. */
@@ -59,15 +70,13 @@ abstract class RowTables implements RowTiles.RowDots {
         if (row == tableRow) {
             return;
         }
-        short[] s = scales.halves();
-        int si = scales.rowIndex(row);
-        short[] mh = mins == null ? null : mins.halves();
-        int mi = mins == null ? 0 : mins.rowIndex(row);
+        scales.rowAsFloats(row, rowScales);
+        if (mins != null) {
+            mins.rowAsFloats(row, rowMins); // else they stay 0
+        }
         for (int g = 0; g < groups; g++) {
-            float scale = Float.float16ToFloat(s[si + g]);
-            float min = mh == null ? 0f : Float.float16ToFloat(mh[mi + g]);
             for (int p = 0; p < ENTRIES; p += LANES) {
-                FloatVector.fromArray(F, levels, p).fma(scale, min).intoArray(tables, ENTRIES * g + p);
+                FloatVector.fromArray(F, levels, p).fma(rowScales[g], rowMins[g]).intoArray(tables, ENTRIES * g + p);
             }
         }
         tableRow = row;
