@@ -3,13 +3,10 @@ package io.isthmus.runtime.kernel;
 import io.isthmus.runtime.tensor.GgmlType;
 import io.isthmus.runtime.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
-import java.util.Objects;
 
 /**
- * The loop shared by the vector kernels: for each weight row, one pass per tile of up to four
- * x rows, so a weight row is decoded once per tile and comes from DRAM once (a 4096-wide row is at
- * most 16 KiB, still in L1/L2 for the next tile, and the m × k activations stay in L2 for the small
- * m of decode and short prefill). Subclasses supply the per-type dot products.
+ * A GGUF-type kernel over the shared {@link RowTiles} loop: subclasses supply the per-type dot
+ * products of one row at a byte offset of the tensor's memory.
  */
 abstract class RowTiledKernel implements MatMulKernel {
 
@@ -30,37 +27,20 @@ abstract class RowTiledKernel implements MatMulKernel {
         if (w.type() != type) {
             throw new IllegalArgumentException(getClass().getSimpleName() + " cannot multiply " + w);
         }
-        int k = w.cols();
-        int n = w.rows();
-        Objects.checkFromToIndex(rowFrom, rowTo, n);
-        Objects.checkFromIndexSize(xOff, (long) m * k > Integer.MAX_VALUE ? -1 : m * k, x.length);
-        Objects.checkFromIndexSize(yOff, (long) m * n > Integer.MAX_VALUE ? -1 : m * n, y.length);
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
-        float[] out = new float[4];
-        for (int r = rowFrom; r < rowTo; r++) {
-            long off = r * rowBytes;
-            int i = 0;
-            for (; i + 4 <= m; i += 4) {
-                int xo = xOff + i * k;
-                dot4(seg, off, k, x, xo, xo + k, xo + 2 * k, xo + 3 * k, out);
-                for (int j = 0; j < 4; j++) {
-                    y[yOff + (i + j) * n + r] = out[j];
-                }
+        int k = w.cols();
+        RowTiles.matmul(new RowTiles.RowDots() {
+            @Override
+            public float dot1(int row, float[] xs, int xo) {
+                return RowTiledKernel.this.dot1(seg, row * rowBytes, k, xs, xo);
             }
-            int left = m - i;
-            if (left == 1) {
-                y[yOff + i * n + r] = dot1(seg, off, k, x, xOff + i * k);
-            } else if (left > 1) { // 2 or 3 rows: one 4-tile, repeating the last row
-                int x0 = xOff + i * k;
-                int x1 = x0 + k;
-                int x2 = left == 3 ? x1 + k : x1;
-                dot4(seg, off, k, x, x0, x1, x2, x2, out);
-                for (int j = 0; j < left; j++) {
-                    y[yOff + (i + j) * n + r] = out[j];
-                }
+
+            @Override
+            public void dot4(int row, float[] xs, int x0, int x1, int x2, int x3, float[] out) {
+                RowTiledKernel.this.dot4(seg, row * rowBytes, k, xs, x0, x1, x2, x3, out);
             }
-        }
+        }, w.rows(), k, x, xOff, m, y, yOff, rowFrom, rowTo);
     }
 
     /**

@@ -1,13 +1,17 @@
 package io.isthmus.runtime.quant;
 
 import io.isthmus.runtime.config.FormatSpec;
+import io.isthmus.runtime.quant.fp6.Fp6Format;
+import io.isthmus.runtime.quant.normalfloat.NormalFloatFormat;
+import io.isthmus.runtime.quant.uniform.Int4Format;
 
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.ServiceLoader;
 import java.util.Locale;
 import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -19,6 +23,9 @@ public final class PackedFormats {
 
     private static final Map<String, PackedFormat> BY_NAME = index(List.of(
             // one entry per family
+            new Int4Format(),
+            NormalFloatFormat.NF4, NormalFloatFormat.NF3,
+            new Fp6Format()
     ));
 
     private PackedFormats() {
@@ -44,7 +51,7 @@ public final class PackedFormats {
     }
 
     /** Known family names, sorted. */
-    public static java.util.Set<String> names() {
+    public static Set<String> names() {
         return BY_NAME.keySet();
     }
 }
