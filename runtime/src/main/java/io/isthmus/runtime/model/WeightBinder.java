@@ -1,23 +1,28 @@
 package io.isthmus.runtime.model;
 
 import io.isthmus.runtime.format.ModelFormatException;
+import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.kernel.Dequantize;
 import io.isthmus.runtime.kernel.WeightMatrix;
+import io.isthmus.runtime.onednn.OneDnnMatrices;
 import io.isthmus.runtime.tensor.Tensor;
 
 /**
  * Resolves canonical tensor names into typed layer weights, checking shapes and kernel support.
  * Shapes are those of one rank's part ({@link LocalDims}); the embedding is always whole.
+ * Projections get oneDNN's prefill path where their format has one ({@link OneDnnMatrices}).
  */
 final class WeightBinder {
     private final ModelWeights w;
     private final ModelConfig c;
     private final LocalDims d;
+    private final ComputePool pool;
 
-    WeightBinder(ModelWeights w, LocalDims d) {
+    WeightBinder(ModelWeights w, LocalDims d, ComputePool pool) {
         this.w = w;
         this.c = w.config();
         this.d = d;
+        this.pool = pool;
     }
 
     WeightMatrix embedding() {
@@ -65,7 +70,7 @@ final class WeightBinder {
         if (bias != null) {
             expect(bias, 1, rows);
         }
-        return new Projection(t, bias == null ? null : Dequantize.all(bias));
+        return new Projection(OneDnnMatrices.forPrefill(t, pool), bias == null ? null : Dequantize.all(bias));
     }
 
     private void expect(Tensor t, int rows, int cols) {

@@ -12,6 +12,7 @@ public final class PackedFormats {
 
     private static final Map<String, PackedFormat> BY_NAME = index(List.of(
             // one entry per family
+            new io.isthmus.runtime.quant.uniform.Int8Format()
     ));
 
     private PackedFormats() {

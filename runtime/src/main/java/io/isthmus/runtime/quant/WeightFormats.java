@@ -29,10 +29,15 @@ public final class WeightFormats {
         if (format == null) {
             return weights;
         }
+        PackedFormat family = PackedFormats.forSpec(format);
+        if (family != null) {
+            return pack(weights, family, family.resolve(format));
+        }
         GgmlType target = FORMATS.get(format.name().toLowerCase(Locale.ROOT));
         if (target == null || format.groupSize().isPresent() || format.sparse()) {
             throw new ConfigException("format '" + format.spec() + "' is not supported by this build (supported: "
-                    + String.join(", ", new java.util.TreeSet<>(FORMATS.keySet())) + ")");
+                    + String.join(", ", new java.util.TreeSet<>(FORMATS.keySet())) + ", "
+                    + String.join(", ", PackedFormats.names()) + ")");
         }
         Arena arena = Arena.ofShared();
         Map<String, Tensor> converted = new LinkedHashMap<>();
@@ -46,6 +51,25 @@ public final class WeightFormats {
             converted.put(t.name(), Quantize.quantize(arena, t.name(), target, values, 0, t.rows(), t.cols()));
         }
         return new ModelWeights(weights.config(), converted, weights.source(), () -> {
+            arena.close();
+            weights.close();
+        });
+    }
+
+    /** Every weight matrix quantized into a packed family (no calibration); vectors keep their type. */
+    private static ModelWeights pack(ModelWeights weights, PackedFormat family, FormatSpec spec) {
+        Arena arena = Arena.ofShared();
+        Map<String, Tensor> plain = new LinkedHashMap<>();
+        Map<String, io.isthmus.runtime.kernel.WeightMatrix> packed = new LinkedHashMap<>(weights.packed());
+        for (Tensor t : weights.tensors().values()) {
+            boolean matrix = t.shape().length == 2 && t.rows() > 1 && t.name().endsWith(".weight");
+            if (matrix) {
+                packed.put(t.name(), family.quantize(t.name(), Dequantize.all(t), t.rows(), t.cols(), spec, null, arena));
+            } else {
+                plain.put(t.name(), t);
+            }
+        }
+        return new ModelWeights(weights.config(), plain, packed, weights.source(), () -> {
             arena.close();
             weights.close();
         });
