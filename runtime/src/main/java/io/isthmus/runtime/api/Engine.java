@@ -4,6 +4,7 @@ import io.isthmus.runtime.config.ModelSpec;
 import io.isthmus.runtime.config.ModelSpecParser;
 import io.isthmus.runtime.generate.Generator;
 import io.isthmus.runtime.quant.WeightFormats;
+import io.isthmus.runtime.onednn.OneDnn;
 import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.numa.RankPlan;
 import io.isthmus.runtime.cluster.DriverGroup;
@@ -121,6 +122,7 @@ public final class Engine implements AutoCloseable {
     }
 
     private static Backend local(ModelSpec spec, EngineOptions options) {
+        OneDnn.useLibrary(spec.onednnLibrary().orElse(null));
         ModelWeights weights = ModelLoader.load(spec.model());
         ComputePool pool = null;
         try {

@@ -53,13 +53,22 @@ final class Bf16Weights extends PreparedWeights {
     }
 
     @Override
+    long sourceBytes(int m) {
+        return 2L * m * k;
+    }
+
+    @Override
+    void executeNative(ComputePool pool, int m, MemorySegment src, MemorySegment dst) {
+        execute(pool, plan(m), src, dst, new int[] {Dnnl.ARG_WEIGHTS}, new DnnlMemory[] {weightsMemory});
+    }
+
+    @Override
     void multiply(ComputePool pool, float[] x, int xOff, int m, float[] y, int yOff) {
-        MatmulPlan plan = plan(m);
         Activations buffers = Activations.local();
-        MemorySegment src = buffers.src(2L * m * k);
+        MemorySegment src = buffers.src(sourceBytes(m));
         MemorySegment dst = buffers.dst(4L * m * n);
         Activations.toBf16(pool, x, xOff, m * k, src);
-        execute(pool, plan, src, dst, new int[] {Dnnl.ARG_WEIGHTS}, new DnnlMemory[] {weightsMemory});
+        executeNative(pool, m, src, dst);
         Activations.copyOut(pool, dst, m, n, y, yOff, null);
     }
 }

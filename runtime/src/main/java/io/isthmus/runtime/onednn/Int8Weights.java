@@ -83,14 +83,23 @@ final class Int8Weights extends PreparedWeights {
     }
 
     @Override
+    long sourceBytes(int m) {
+        return (long) m * k;
+    }
+
+    @Override
+    void executeNative(ComputePool pool, int m, MemorySegment src, MemorySegment dst) {
+        execute(pool, plan(m), src, dst, ARGS, memories);
+    }
+
+    @Override
     void multiply(ComputePool pool, float[] x, int xOff, int m, float[] y, int yOff) {
-        MatmulPlan plan = plan(m);
         Activations buffers = Activations.local();
-        MemorySegment src = buffers.src((long) m * k);
+        MemorySegment src = buffers.src(sourceBytes(m));
         MemorySegment dst = buffers.dst(4L * m * n);
         float[] tokenScales = buffers.rowScales(m);
         Activations.toU8(pool, x, xOff, m, k, src, tokenScales);
-        execute(pool, plan, src, dst, ARGS, memories);
+        executeNative(pool, m, src, dst);
         Activations.copyOut(pool, dst, m, n, y, yOff, tokenScales);
     }
 }

@@ -46,6 +46,10 @@ public final class OneDnnMatrix implements WeightMatrix {
         return prepared.implementation(m);
     }
 
+    PreparedWeights prepared() {
+        return prepared;
+    }
+
     /** The product through oneDNN whatever m is (benchmarks, tests). */
     public void matmulOneDnn(ComputePool pool, float[] x, int xOff, int m, float[] y, int yOff) {
         prepared.multiply(pool, x, xOff, m, y, yOff);

@@ -32,6 +32,12 @@ abstract class PreparedWeights {
     /** y (m × n from yOff) = x (m × k from xOff) · Wᵀ. */
     abstract void multiply(ComputePool pool, float[] x, int xOff, int m, float[] y, int yOff);
 
+    /** The primitive alone: {@code src} holds m rows already in the path's activation type, {@code dst} receives m × n f32. */
+    abstract void executeNative(ComputePool pool, int m, MemorySegment src, MemorySegment dst);
+
+    /** Bytes of m activation rows in the path's source type. */
+    abstract long sourceBytes(int m);
+
     /** Which implementation oneDNN runs for m rows, e.g. {@code brg_matmul:avx10_1_512_amx}. */
     String implementation(int m) {
         return plan(m).primitive().implementation();
