@@ -133,12 +133,12 @@ public final class OneDnnBenchmark {
                     double flop = 2.0 * m * n * o.k();
                     boolean vector = m <= o.vectorMaxM();
                     String vb = vector ? gflops(flop, seconds(() -> Linear.matmul(pool, (WeightMatrix) bf16, x, m, y))) : "-";
-                    String db = gflops(flop, seconds(() -> dBf16.matmulOneDnn(pool, x, 0, m, y, 0)));
+                    String db = dBf16.prepared().supports(m) ? gflops(flop, seconds(() -> dBf16.matmulOneDnn(pool, x, 0, m, y, 0))) : "n/a";
                     String vi = vector ? gflops(flop, seconds(() -> Linear.matmul(pool, (WeightMatrix) int8, x, m, y))) : "-";
-                    String di = gflops(flop, seconds(() -> dInt8.matmulOneDnn(pool, x, 0, m, y, 0)));
+                    String di = dInt8.prepared().supports(m) ? gflops(flop, seconds(() -> dInt8.matmulOneDnn(pool, x, 0, m, y, 0))) : "n/a";
                     out.printf("%6d %6d %12s %12s %12s %12s%n", n, m, vb, db, vi, di);
-                    implementations.add("bf16 M=" + m + ": " + dBf16.implementation(m));
-                    implementations.add("int8 M=" + m + ": " + dInt8.implementation(m));
+                    implementations.add("bf16 M=" + m + ": " + (dBf16.prepared().supports(m) ? dBf16.implementation(m) : "none"));
+                    implementations.add("int8 M=" + m + ": " + (dInt8.prepared().supports(m) ? dInt8.implementation(m) : "none"));
                 }
             }
         }
@@ -307,9 +307,9 @@ public final class OneDnnBenchmark {
         return String.format("%.1f", flop / seconds / 1e9);
     }
 
-    /** "bf16 M=1..2048: brg_matmul:avx10_1_512_amx" where consecutive M share an implementation. */
+    /** One line per path: "M=1 impl, M=8 impl, ..." (the same for every N, else listed per N). */
     private static String summarize(Set<String> lines) {
-        return String.join("; ", lines.stream().map(s -> s.replaceFirst(" M=\\d+", "")).distinct().toList());
+        return "\n  " + String.join("\n  ", lines);
     }
 
     /** {@code 1,8,32} → ints. */

@@ -57,7 +57,7 @@ public final class OneDnnMatrix implements WeightMatrix {
 
     @Override
     public boolean matmulWhole(ComputePool pool, float[] x, int xOff, int m, float[] y, int yOff) {
-        if (m < minRows) {
+        if (m < minRows || !prepared.supports(m)) {
             return false;
         }
         prepared.multiply(pool, x, xOff, m, y, yOff);

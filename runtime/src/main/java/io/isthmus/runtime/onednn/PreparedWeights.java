@@ -13,9 +13,12 @@ abstract class PreparedWeights {
     /** M of the matmul that decides the weights layout at load (format_tag any); every M then reuses it. */
     static final int LAYOUT_ROWS = 128;
 
+    private static final System.Logger LOG = System.getLogger(PreparedWeights.class.getName());
+
     final OneDnn dnn;
     final int n;
     final int k;
+    private final java.util.concurrent.ConcurrentHashMap<Integer, Boolean> supported = new java.util.concurrent.ConcurrentHashMap<>();
 
     PreparedWeights(OneDnn dnn, int n, int k) {
         this.dnn = dnn;
@@ -37,6 +40,29 @@ abstract class PreparedWeights {
 
     /** Bytes of m activation rows in the path's source type. */
     abstract long sourceBytes(int m);
+
+    /**
+     * Whether oneDNN has a primitive for m rows with this matrix's weight layout (chosen at
+     * {@link #LAYOUT_ROWS}); asked once per m, a refusal is logged once and the caller keeps to the
+     * Vector API for that m.
+     */
+    boolean supports(int m) {
+        Boolean known = supported.get(m);
+        if (known != null) {
+            return known;
+        }
+        boolean ok;
+        try {
+            plan(m);
+            ok = true;
+        } catch (DnnlException e) {
+            LOG.log(System.Logger.Level.WARNING, "oneDNN has no " + path() + " matmul for " + m + "×" + k + " · " + k
+                    + "×" + n + " in the reordered layout (" + e.getMessage() + "); that size runs on the Vector API");
+            ok = false;
+        }
+        supported.put(m, ok);
+        return ok;
+    }
 
     /** Which implementation oneDNN runs for m rows, e.g. {@code brg_matmul:avx10_1_512_amx}. */
     String implementation(int m) {

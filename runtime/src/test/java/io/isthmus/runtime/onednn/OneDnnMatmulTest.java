@@ -91,7 +91,7 @@ class OneDnnMatmulTest {
     void dynamicInt8MatchesFloat64Reference() {
         int n = 80, k = 256;
         float[] w = random(new Random(2), n * k, 0.05);
-        WeightMatrix int8 = new Int8Format().quantize("w", w, n, k, Int8FormatSpec.INT8, null, arena);
+        WeightMatrix int8 = new Int8Format().quantize("w", w, n, k, io.isthmus.runtime.config.FormatSpec.parse("int8"), null, arena);
         check(int8, w, n, k, 2e-2, "int8");
     }
 
