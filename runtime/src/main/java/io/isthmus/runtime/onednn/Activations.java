@@ -32,6 +32,7 @@ final class Activations {
 
     private MemorySegment src = MemorySegment.NULL;
     private MemorySegment dst = MemorySegment.NULL;
+    private MemorySegment tile = MemorySegment.NULL;
     private float[] rowScales = new float[0];
 
     static Activations local() {
@@ -50,6 +51,14 @@ final class Activations {
             dst = Arena.ofAuto().allocate(bytes, 64);
         }
         return dst;
+    }
+
+    /** A weight tile dequantized for {@link DequantizedTiles}. */
+    MemorySegment tile(long bytes) {
+        if (tile.byteSize() < bytes) {
+            tile = Arena.ofAuto().allocate(bytes, 64);
+        }
+        return tile;
     }
 
     float[] rowScales(int m) {

@@ -64,11 +64,6 @@ final class Bf16Weights extends PreparedWeights {
 
     @Override
     void multiply(ComputePool pool, float[] x, int xOff, int m, float[] y, int yOff) {
-        Activations buffers = Activations.local();
-        MemorySegment src = buffers.src(sourceBytes(m));
-        MemorySegment dst = buffers.dst(4L * m * n);
-        Activations.toBf16(pool, x, xOff, m * k, src);
-        executeNative(pool, m, src, dst);
-        Activations.copyOut(pool, dst, m, n, y, yOff, null);
+        multiplyFromBf16(pool, x, xOff, m, y, yOff);
     }
 }

@@ -26,6 +26,14 @@ public final class DnnlMemory implements AutoCloseable {
         return new DnnlMemory(dnn.api, dnn.api.memoryCreate(desc.handle, dnn.engine, data));
     }
 
+    /**
+     * Wraps a view into a larger buffer (e.g. some columns of a row-major matrix): oneDNN's size
+     * of a strided descriptor counts whole rows, which the view's last row need not have.
+     */
+    static DnnlMemory wrapView(OneDnn dnn, MemoryDesc desc, MemorySegment data) {
+        return new DnnlMemory(dnn.api, dnn.api.memoryCreate(desc.handle, dnn.engine, data));
+    }
+
     /** Points the object at other data of the same layout. */
     public void setData(MemorySegment data) {
         api.memorySetDataHandle(handle, data);

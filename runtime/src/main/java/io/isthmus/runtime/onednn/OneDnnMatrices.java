@@ -52,6 +52,24 @@ public final class OneDnnMatrices {
         return OneDnn.get(pool.cpus()).map(d -> new OneDnnMatrix(w, prepare(d, w, kind), minRows));
     }
 
+    /**
+     * {@code base} with oneDNN's weight decompression of {@code codes} (bf16 activations × integer
+     * weights widened in the kernel); for formats whose layout oneDNN reads (grouped s8/u4/s4).
+     */
+    public static Optional<OneDnnMatrix> decompressing(WeightMatrix base, IntegerWeights codes, ComputePool pool, int minRows) {
+        return OneDnn.get(pool.cpus()).map(d -> new OneDnnMatrix(base, new DecompressedWeights(d, codes), minRows));
+    }
+
+    /** {@code base} through oneDNN's bf16 matmul one dequantized tile of output rows at a time; for any format. */
+    public static Optional<OneDnnMatrix> dequantizingTiles(WeightMatrix base, ComputePool pool, int minRows) {
+        return OneDnn.get(pool.cpus()).map(d -> new OneDnnMatrix(base, new DequantizedTiles(d, base), minRows));
+    }
+
+    /** An int8 matrix as oneDNN's decompression reads it: s8 codes, one group per row. */
+    public static IntegerWeights integerWeights(Int8Matrix m) {
+        return new IntegerWeights(m.rows(), m.cols(), m.codes(), DataType.S8, m.cols(), m.scales(), null);
+    }
+
     private enum PreparedKind { BF16, INT8 }
 
     private static PreparedKind kindOf(WeightMatrix w) {

@@ -31,7 +31,7 @@ public final class OneDnnMatrix implements WeightMatrix {
         return base;
     }
 
-    /** The oneDNN path: {@code bf16} or {@code int8}. */
+    /** The oneDNN path: {@code bf16}, {@code int8}, {@code decompress-s8-g4096}, {@code tiles-bf16}. */
     public String path() {
         return prepared.path();
     }

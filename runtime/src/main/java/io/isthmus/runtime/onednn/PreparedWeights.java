@@ -69,11 +69,24 @@ abstract class PreparedWeights {
         return plan(m).primitive().implementation();
     }
 
-    /** Executes {@code plan} on src/dst segments with the extra arguments given (weights, scales, ...). */
+    /** {@link #multiply} for paths whose activations are bf16: convert, {@link #executeNative}, copy back. */
+    final void multiplyFromBf16(ComputePool pool, float[] x, int xOff, int m, float[] y, int yOff) {
+        Activations buffers = Activations.local();
+        MemorySegment src = buffers.src(2L * m * k);
+        MemorySegment dst = buffers.dst(4L * m * n);
+        Activations.toBf16(pool, x, xOff, m * k, src);
+        executeNative(pool, m, src, dst);
+        Activations.copyOut(pool, dst, m, n, y, yOff, null);
+    }
+
+    /**
+     * Executes {@code plan} on src/dst segments with the extra arguments given (weights, scales,
+     * ...); dst may be a view of some columns of a larger result (the plan's dst strides say so).
+     */
     void execute(ComputePool pool, MatmulPlan plan, MemorySegment src, MemorySegment dst, int[] args, DnnlMemory[] extra) {
         pool.quiesce();
         try (DnnlMemory s = DnnlMemory.wrap(dnn, plan.src(), src);
-             DnnlMemory d = DnnlMemory.wrap(dnn, plan.dst(), dst)) {
+             DnnlMemory d = DnnlMemory.wrapView(dnn, plan.dst(), dst)) {
             int[] allArgs = new int[args.length + 2];
             DnnlMemory[] all = new DnnlMemory[args.length + 2];
             allArgs[0] = Dnnl.ARG_SRC;

@@ -63,7 +63,10 @@ class OneDnnMatmulTest {
     }
 
     private static void check(WeightMatrix base, float[] w, int n, int k, double tolerance, String path) {
-        OneDnnMatrix matrix = OneDnnMatrices.wrap(base, pool, 1).orElseThrow();
+        check(OneDnnMatrices.wrap(base, pool, 1).orElseThrow(), w, n, k, tolerance, path);
+    }
+
+    private static void check(OneDnnMatrix matrix, float[] w, int n, int k, double tolerance, String path) {
         assertEquals(path, matrix.path());
         Random r = new Random(11);
         for (int m : new int[] {1, 7, 64}) {
@@ -93,6 +96,54 @@ class OneDnnMatmulTest {
         float[] w = random(new Random(2), n * k, 0.05);
         WeightMatrix int8 = new Int8Format().quantize("w", w, n, k, io.isthmus.runtime.config.FormatSpec.parse("int8"), null, arena);
         check(int8, w, n, k, 2e-2, "int8");
+    }
+
+    @Test
+    void int8WeightDecompressionMatchesFloat64Reference() {
+        int n = 80, k = 256;
+        float[] w = random(new Random(6), n * k, 0.05);
+        var int8 = (io.isthmus.runtime.quant.uniform.Int8Matrix) new Int8Format().quantize("w", w, n, k,
+                io.isthmus.runtime.config.FormatSpec.parse("int8"), null, arena);
+        check(OneDnnMatrices.decompressing(int8, OneDnnMatrices.integerWeights(int8), pool, 1).orElseThrow(), w, n, k,
+                1e-2, "decompress-s8-g256");
+    }
+
+    /** u4 codes with a zero point and a scale per group of 32: against the float64 product of the weights they encode. */
+    @Test
+    void groupedU4WeightDecompressionMatchesFloat64Reference() {
+        int n = 64, k = 128, group = 32, groups = k / group;
+        Random r = new Random(7);
+        java.lang.foreign.MemorySegment codes = arena.allocate((long) n * k / 2);
+        java.lang.foreign.MemorySegment scales = arena.allocate(4L * n * groups);
+        java.lang.foreign.MemorySegment zeros = arena.allocate((long) n * groups);
+        float[] w = new float[n * k];
+        for (int row = 0; row < n; row++) {
+            for (int g = 0; g < groups; g++) {
+                float scale = 0.01f + r.nextFloat() * 0.02f;
+                int zero = 6 + r.nextInt(4);
+                scales.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, (long) row * groups + g, scale);
+                zeros.set(java.lang.foreign.ValueLayout.JAVA_BYTE, (long) row * groups + g, (byte) zero);
+                for (int c = g * group; c < (g + 1) * group; c++) {
+                    int q = r.nextInt(16);
+                    long byteIndex = ((long) row * k + c) / 2;
+                    byte old = codes.get(java.lang.foreign.ValueLayout.JAVA_BYTE, byteIndex);
+                    codes.set(java.lang.foreign.ValueLayout.JAVA_BYTE, byteIndex,
+                            (byte) (c % 2 == 0 ? (old & 0xf0) | q : (old & 0x0f) | (q << 4)));
+                    w[row * k + c] = (q - zero) * scale;
+                }
+            }
+        }
+        IntegerWeights u4 = new IntegerWeights(n, k, codes, DataType.U4, group, scales, zeros);
+        TensorMatrix plain = TensorMatrix.of(Quantize.quantize(arena, "w", GgmlType.F32, w, 0, n, k));
+        check(OneDnnMatrices.decompressing(plain, u4, pool, 1).orElseThrow(), w, n, k, 1e-2, "decompress-u4-g32");
+    }
+
+    @Test
+    void dequantizedTilesMatchFloat64Reference() {
+        int n = DequantizedTiles.TILE_ROWS + 77, k = 192; // a full tile and a partial one
+        float[] w = random(new Random(8), n * k, 0.05);
+        TensorMatrix q8 = TensorMatrix.of(Quantize.quantize(arena, "w", GgmlType.Q8_0, w, 0, n, k));
+        check(OneDnnMatrices.dequantizingTiles(q8, pool, 1).orElseThrow(), w, n, k, 1.5e-2, "tiles-bf16");
     }
 
     @Test
