@@ -3,7 +3,8 @@
 # int8 matmul paths next to the Vector API kernels on a 7B layer's shapes (K = 4096, N = 4096 and
 # 11008, M = 1..2048), the ISA oneDNN dispatches to, its 4096^3 bf16 figure, and a 512-token
 # prefill through a 7B-shaped layer stack -- first with the default OpenMP wait policy, then the
-# stack alone under each other policy (libgomp reads OMP_WAIT_POLICY once at load: one JVM each).
+# stack alone under each policy of OTHER_WAIT_POLICIES (default ACTIVE; empty for none): libgomp
+# reads OMP_WAIT_POLICY once, at load, so one JVM each.
 #
 #   examples/bench/onednn-amx.sh [bench-onednn options]      e.g. --layers 8 --seconds 1
 #
@@ -27,7 +28,7 @@ run() {
 }
 echo "=== $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs), $(nproc) CPUs; OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(isthmus default)}"
 run "$@"
-for policy in ${OTHER_WAIT_POLICIES:-ACTIVE}; do
+for policy in ${OTHER_WAIT_POLICIES-ACTIVE}; do
   echo
   echo "=== OMP_WAIT_POLICY=$policy (layer stack only)"
   OMP_WAIT_POLICY=$policy run --skip-table "$@"

@@ -27,6 +27,7 @@ final class Dnnl {
     static final int QUERY_DST_MD = 133;
     // DNNL_ARG_* values
     static final int ARG_SRC = 1;
+    static final int ARG_SRC_1 = 2;
     static final int ARG_DST = 17;
     static final int ARG_WEIGHTS = 33;
     static final int ARG_BIAS = 41;
@@ -41,10 +42,10 @@ final class Dnnl {
 
     private static final Linker LINKER = Linker.nativeLinker();
 
-    private final MethodHandle version, effectiveIsa, setVerbose;
+    private final MethodHandle version, effectiveIsa;
     private final MethodHandle engineCreate, engineDestroy, streamCreate, streamWait, streamDestroy;
-    private final MethodHandle mdCreateWithTag, mdCreateWithStrides, mdClone, mdDestroy, mdGetSize, mdEqual;
-    private final MethodHandle memoryCreate, memorySetDataHandle, memoryDestroy;
+    private final MethodHandle mdCreateWithTag, mdCreateWithStrides, mdClone, mdDestroy, mdGetSize;
+    private final MethodHandle memoryCreate, memoryDestroy;
     private final MethodHandle attrCreate, attrDestroy, attrSetScales, attrSetZeroPoints, attrSetFpmathV2, attrSetPostOps;
     private final MethodHandle postOpsCreate, postOpsDestroy, postOpsAppendEltwise, postOpsAppendBinary, postOpsAppendSum;
     private final MethodHandle matmulPdCreate, reorderPdCreate, pdQuery, pdQueryMd, pdDestroy;
@@ -53,7 +54,6 @@ final class Dnnl {
     Dnnl(SymbolLookup lib) {
         version = find(lib, "dnnl_version", FunctionDescriptor.of(ADDRESS));
         effectiveIsa = find(lib, "dnnl_get_effective_cpu_isa", FunctionDescriptor.of(JAVA_INT));
-        setVerbose = status(lib, "dnnl_set_verbose", JAVA_INT);
         engineCreate = status(lib, "dnnl_engine_create", ADDRESS, JAVA_INT, JAVA_LONG);
         engineDestroy = status(lib, "dnnl_engine_destroy", ADDRESS);
         streamCreate = status(lib, "dnnl_stream_create", ADDRESS, ADDRESS, JAVA_INT);
@@ -64,9 +64,7 @@ final class Dnnl {
         mdClone = status(lib, "dnnl_memory_desc_clone", ADDRESS, ADDRESS);
         mdDestroy = status(lib, "dnnl_memory_desc_destroy", ADDRESS);
         mdGetSize = find(lib, "dnnl_memory_desc_get_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
-        mdEqual = find(lib, "dnnl_memory_desc_equal", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         memoryCreate = status(lib, "dnnl_memory_create", ADDRESS, ADDRESS, ADDRESS, ADDRESS);
-        memorySetDataHandle = status(lib, "dnnl_memory_set_data_handle", ADDRESS, ADDRESS);
         memoryDestroy = status(lib, "dnnl_memory_destroy", ADDRESS);
         attrCreate = status(lib, "dnnl_primitive_attr_create", ADDRESS);
         attrDestroy = status(lib, "dnnl_primitive_attr_destroy", ADDRESS);
@@ -128,14 +126,6 @@ final class Dnnl {
     int effectiveCpuIsa() {
         try {
             return (int) effectiveIsa.invokeExact();
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    void setVerbose(int level) {
-        try {
-            check("dnnl_set_verbose", (int) setVerbose.invokeExact(level));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -217,27 +207,11 @@ final class Dnnl {
         }
     }
 
-    boolean mdEqual(MemorySegment a, MemorySegment b) {
-        try {
-            return (int) mdEqual.invokeExact(a, b) == 1;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
     MemorySegment memoryCreate(MemorySegment md, MemorySegment engine, MemorySegment data) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ADDRESS);
             check("dnnl_memory_create", (int) memoryCreate.invokeExact(out, md, engine, data));
             return out.get(ADDRESS, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    void memorySetDataHandle(MemorySegment memory, MemorySegment data) {
-        try {
-            check("dnnl_memory_set_data_handle", (int) memorySetDataHandle.invokeExact(memory, data));
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -6,16 +6,8 @@ public final class DnnlException extends RuntimeException {
             "last_impl_reached", "runtime_error", "not_required", "invalid_graph", "invalid_graph_op",
             "invalid_shape", "invalid_data_type"};
 
-    private final int status;
-
     DnnlException(String call, int status) {
         super(call + " failed: dnnl_" + statusName(status) + " (" + status + ")");
-        this.status = status;
-    }
-
-    /** The dnnl_status_t value. */
-    public int status() {
-        return status;
     }
 
     static String statusName(int status) {

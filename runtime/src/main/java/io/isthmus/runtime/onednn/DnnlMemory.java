@@ -34,11 +34,6 @@ public final class DnnlMemory implements AutoCloseable {
         return new DnnlMemory(dnn.api, dnn.api.memoryCreate(desc.handle, dnn.engine, data));
     }
 
-    /** Points the object at other data of the same layout. */
-    public void setData(MemorySegment data) {
-        api.memorySetDataHandle(handle, data);
-    }
-
     @Override
     public void close() {
         if (!closed) {

@@ -49,11 +49,6 @@ public final class MemoryDesc implements AutoCloseable {
         return api.mdSize(handle);
     }
 
-    /** Same dims, type and layout. */
-    public boolean sameAs(MemoryDesc other) {
-        return api.mdEqual(handle, other.handle);
-    }
-
     @Override
     public synchronized void close() {
         if (!closed) {

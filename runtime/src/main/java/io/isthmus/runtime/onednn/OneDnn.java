@@ -68,11 +68,6 @@ public final class OneDnn {
         return instance;
     }
 
-    /** oneDNN if it has been loaded already; never loads it. */
-    public static synchronized Optional<OneDnn> ifLoaded() {
-        return instance == null ? Optional.empty() : instance;
-    }
-
     /** Why oneDNN is not in use, or null when it is (or was never asked for). */
     public static synchronized String unavailableReason() {
         return unavailableReason;
@@ -119,11 +114,6 @@ public final class OneDnn {
         return m.lines().findFirst().orElse(m);
     }
 
-    /** The library file loaded. */
-    public Path library() {
-        return library;
-    }
-
     /** oneDNN's version, "major.minor.patch". */
     public String version() {
         return version;
@@ -134,18 +124,8 @@ public final class OneDnn {
         return isa;
     }
 
-    /** The OpenMP variables in force for oneDNN's threads. */
-    public Map<String, String> openMp() {
-        return openMp;
-    }
-
     PrimitiveCache cache() {
         return cache;
-    }
-
-    /** oneDNN's own verbose log to stdout (level 0 off, 1 executions, 2 also creations); same as ONEDNN_VERBOSE. */
-    public void setVerbose(int level) {
-        api.setVerbose(level);
     }
 
     /** "oneDNN 3.8.1, avx512_core_bf16, 2 OpenMP threads (PASSIVE), /path/libdnnl.so.3". */

@@ -67,6 +67,7 @@ public final class OneDnnBenchmark {
             double reference = b.reference4096(beforeOneDnn);
             if (!o.skipTable()) {
                 b.matmulTable();
+                b.decompressionTable();
             }
             b.layerStack(reference);
             return true;
@@ -143,6 +144,68 @@ public final class OneDnnBenchmark {
             }
         }
         out.println("oneDNN implementations: " + summarize(implementations));
+    }
+
+    /**
+     * Integer weights on bf16 activations: oneDNN's weight decompression against dequantizing tiles
+     * to bf16 and calling the bf16 matmul (DESIGN.md §5: keep the faster per shape), for int8 (one
+     * scale per row) and 4-bit (decompression: u4 with a scale and zero point per 128; tiles: the
+     * Q4_0 GGUF type's dequantizer, groups of 32).
+     */
+    private void decompressionTable() {
+        out.printf("%nint8 and 4-bit weights, bf16 activations, K = %d: GFLOP/s of weight decompression vs dequantized bf16"
+                + " tiles (%d rows each)%n", o.k(), DequantizedTiles.TILE_ROWS);
+        out.printf("%6s %6s %14s %14s %14s %14s%n", "N", "M", "decomp s8", "tiles int8", "decomp u4-g128", "tiles q4_0");
+        SplittableRandom rnd = new SplittableRandom(4);
+        Set<String> implementations = new LinkedHashSet<>();
+        for (int n : o.ns()) {
+            try (Arena arena = Arena.ofShared()) {
+                int k = o.k();
+                Int8Matrix int8 = int8Matrix("w", n, k, arena, rnd);
+                OneDnnMatrix decS8 = OneDnnMatrices.decompressing(int8, OneDnnMatrices.integerWeights(int8), pool, 1).orElseThrow();
+                OneDnnMatrix tilesS8 = OneDnnMatrices.dequantizingTiles(int8, pool, 1).orElseThrow();
+                OneDnnMatrix decU4 = OneDnnMatrices.decompressing(int8, u4Weights(n, k, 128, arena, rnd), pool, 1).orElseThrow();
+                float[] values = randomFloats(n * k, rnd);
+                TensorMatrix q4 = TensorMatrix.of(io.isthmus.runtime.kernel.Quantize.quantize(arena, "w", GgmlType.Q4_0,
+                        values, 0, n, k));
+                OneDnnMatrix tilesQ4 = OneDnnMatrices.dequantizingTiles(q4, pool, 1).orElseThrow();
+                for (int m : o.ms()) {
+                    float[] x = randomFloats(m * k, rnd);
+                    float[] y = new float[m * n];
+                    double flop = 2.0 * m * n * k;
+                    String[] cells = new String[4];
+                    OneDnnMatrix[] paths = {decS8, tilesS8, decU4, tilesQ4};
+                    for (int i = 0; i < paths.length; i++) {
+                        OneDnnMatrix p = paths[i];
+                        cells[i] = !p.prepared().supports(m) ? "n/a"
+                                : p.implementation(m).startsWith("ref") && flop > REFERENCE_IMPL_MAX_FLOP ? "(ref) -"
+                                : gflops(flop, seconds(() -> p.matmulOneDnn(pool, x, 0, m, y, 0)));
+                        implementations.add(p.path() + " M=" + m + ": " + (p.prepared().supports(m) ? p.implementation(m) : "none"));
+                    }
+                    out.printf("%6d %6d %14s %14s %14s %14s%n", n, m, cells[0], cells[1], cells[2], cells[3]);
+                }
+            }
+        }
+        out.println("oneDNN implementations: " + summarize(implementations));
+    }
+
+    /** Above this many FLOP per call, oneDNN's reference (unoptimized C++) implementations are not timed: minutes each. */
+    private static final double REFERENCE_IMPL_MAX_FLOP = 2e9;
+
+    /** Random u4 codes with a scale and a zero point per {@code group} inputs. */
+    private static IntegerWeights u4Weights(int rows, int cols, int group, Arena arena, SplittableRandom rnd) {
+        MemorySegment codes = arena.allocate((long) rows * cols / 2, 64);
+        for (long i = 0; i < codes.byteSize(); i++) {
+            codes.set(ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt(256));
+        }
+        long groups = (long) rows * (cols / group);
+        MemorySegment scales = arena.allocate(4 * groups, 64);
+        MemorySegment zeros = arena.allocate(groups, 64);
+        for (long g = 0; g < groups; g++) {
+            scales.setAtIndex(ValueLayout.JAVA_FLOAT, g, (float) (0.5 / (8 * Math.sqrt(cols))));
+            zeros.set(ValueLayout.JAVA_BYTE, g, (byte) 8);
+        }
+        return new IntegerWeights(rows, cols, codes, DataType.U4, group, scales, zeros);
     }
 
     /**

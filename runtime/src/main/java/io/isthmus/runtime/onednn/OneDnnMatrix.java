@@ -26,19 +26,9 @@ public final class OneDnnMatrix implements WeightMatrix {
         this.minRows = minRows;
     }
 
-    /** The wrapped matrix. */
-    public WeightMatrix base() {
-        return base;
-    }
-
     /** The oneDNN path: {@code bf16}, {@code int8}, {@code decompress-s8-g4096}, {@code tiles-bf16}. */
     public String path() {
         return prepared.path();
-    }
-
-    /** Smallest m that goes through oneDNN. */
-    public int minRows() {
-        return minRows;
     }
 
     /** The oneDNN implementation that multiplies m rows, e.g. {@code brg_matmul:avx10_1_512_amx}. */

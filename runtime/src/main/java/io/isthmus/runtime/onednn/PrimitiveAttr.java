@@ -97,7 +97,7 @@ public final class PrimitiveAttr implements AutoCloseable {
 
     /** The execution argument of the source of post-op number {@code postOpIndex}. */
     public static int binaryPostOpArg(int postOpIndex) {
-        return Dnnl.ARG_ATTR_MULTIPLE_POST_OP_BASE * (postOpIndex + 1) | Dnnl.ARG_SRC;
+        return Dnnl.ARG_ATTR_MULTIPLE_POST_OP_BASE * (postOpIndex + 1) | Dnnl.ARG_SRC_1;
     }
 
     private MemorySegment postOps() {

@@ -16,8 +16,4 @@ final class PrimitiveCache {
     <T> T get(Object key, Supplier<T> create) {
         return (T) entries.computeIfAbsent(key, k -> create.get());
     }
-
-    int size() {
-        return entries.size();
-    }
 }
