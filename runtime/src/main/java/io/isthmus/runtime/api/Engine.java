@@ -10,6 +10,7 @@ import io.isthmus.runtime.config.ConfigException;
 import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.quant.FormatTarget;
 import io.isthmus.runtime.quant.WeightFormats;
+import io.isthmus.runtime.onednn.OneDnn;
 import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.numa.RankPlan;
 import io.isthmus.runtime.cluster.DriverGroup;
@@ -138,6 +139,7 @@ public final class Engine implements AutoCloseable {
     }
 
     private static Backend local(ModelSpec spec, EngineOptions options) {
+        OneDnn.useLibrary(spec.onednnLibrary().orElse(null));
         ModelWeights weights = ModelLoader.load(spec.model());
         ComputePool pool = null;
         try {

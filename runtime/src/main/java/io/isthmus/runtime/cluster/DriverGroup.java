@@ -7,7 +7,9 @@ import io.isthmus.numa.RankPlan;
 import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.config.ModelSpec;
 import io.isthmus.runtime.model.ForwardPass;
+import io.isthmus.runtime.onednn.OneDnn;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +50,9 @@ public final class DriverGroup implements AutoCloseable {
     public static DriverGroup start(ModelSpec spec, RankPlan plan, Consumer<String> sink) {
         String job = ProcessHandle.current().pid() + "-" + JOBS.incrementAndGet();
         List<String> args = new ArrayList<>(List.of(spec.model().toString()));
-        spec.format().map(FormatSpec::spec).ifPresent(args::add);
+        args.add(spec.format().map(FormatSpec::spec).orElse(""));
+        spec.onednnLibrary().map(Path::toString).ifPresent(args::add);
+        OneDnn.useLibrary(spec.onednnLibrary().orElse(null));
         WorkerGroup workers = WorkerGroup.start(WorkerGroupSpec.followers(plan, job, WorkerMain.class.getName(), args, sink));
         ShmCommunicator comm = null;
         try {

@@ -7,6 +7,7 @@ import io.isthmus.collectives.shm.ShmCommunicator;
 import io.isthmus.numa.CpuSet;
 import io.isthmus.runtime.config.FormatSpec;
 
+import io.isthmus.runtime.onednn.OneDnn;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -31,8 +32,11 @@ public final class WorkerMain {
         LauncherWatch.haltWhenParentExits();
         int rank = -1;
         try {
-            if (args.length < 1 || args.length > 2) {
-                throw new IllegalArgumentException("usage: WorkerMain MODEL_PATH [FORMAT]");
+            if (args.length < 1 || args.length > 3) {
+                throw new IllegalArgumentException("usage: WorkerMain MODEL_PATH [FORMAT] [ONEDNN_LIBRARY]");
+            }
+            if (args.length > 2) {
+                OneDnn.useLibrary(Path.of(args[2]));
             }
             rank = Integer.parseInt(env("ISTHMUS_RANK"));
             int world = Integer.parseInt(env("ISTHMUS_WORLD_SIZE"));

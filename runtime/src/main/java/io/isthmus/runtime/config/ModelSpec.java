@@ -19,10 +19,11 @@ import java.util.OptionalInt;
  * @param kvCache        KV cache settings
  * @param generation     generation defaults
  * @param server         present when the job serves HTTP
+ * @param onednnLibrary  a libdnnl to load instead of the bundled one (ISTHMUS_ONEDNN_LIB wins over it)
  */
 public record ModelSpec(Optional<Path> source, Path model, Optional<Path> tokenizer, Optional<FormatSpec> format,
                         OptionalInt tensorParallel, OptionalInt threads, KvCacheSpec kvCache,
-                        GenerationSpec generation, Optional<ServerSpec> server) {
+                        GenerationSpec generation, Optional<ServerSpec> server, Optional<Path> onednnLibrary) {
 
     public ModelSpec {
         Objects.requireNonNull(source, "source");
@@ -32,6 +33,7 @@ public record ModelSpec(Optional<Path> source, Path model, Optional<Path> tokeni
         Objects.requireNonNull(kvCache, "kvCache");
         Objects.requireNonNull(generation, "generation");
         Objects.requireNonNull(server, "server");
+        Objects.requireNonNull(onednnLibrary, "onednnLibrary");
         if (tensorParallel.isPresent() && tensorParallel.getAsInt() <= 0) {
             throw new IllegalArgumentException("tensor_parallel must be positive, got " + tensorParallel.getAsInt());
         }
@@ -47,6 +49,12 @@ public record ModelSpec(Optional<Path> source, Path model, Optional<Path> tokeni
             throw new ConfigException("model file not found: " + absolute);
         }
         return new ModelSpec(Optional.empty(), absolute, Optional.empty(), Optional.empty(), OptionalInt.empty(),
-                OptionalInt.empty(), KvCacheSpec.DEFAULT, GenerationSpec.DEFAULT, Optional.empty());
+                OptionalInt.empty(), KvCacheSpec.DEFAULT, GenerationSpec.DEFAULT, Optional.empty(), Optional.empty());
+    }
+
+    /** The same spec converting weights to {@code format} at load. */
+    public ModelSpec withFormat(FormatSpec format) {
+        return new ModelSpec(source, model, tokenizer, Optional.of(format), tensorParallel, threads, kvCache, generation,
+                server, onednnLibrary);
     }
 }

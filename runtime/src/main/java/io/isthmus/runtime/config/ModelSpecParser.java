@@ -33,7 +33,8 @@ import org.yaml.snakeyaml.error.YAMLException;
 public final class ModelSpecParser {
 
     private static final Set<String> TOP_KEYS = Set.of(
-            "model", "tokenizer", "format", "tensor_parallel", "threads", "kv_cache", "generation", "server");
+            "model", "tokenizer", "format", "tensor_parallel", "threads", "kv_cache", "generation", "server",
+            "onednn_library");
     private static final Set<String> KV_CACHE_KEYS = Set.of("dtype", "max_tokens");
     private static final Set<String> GENERATION_KEYS = Set.of("max_new_tokens", "temperature", "top_p", "top_k",
             "min_p", "repetition_penalty", "repeat_last_n", "seed", "beams");
@@ -63,7 +64,8 @@ public final class ModelSpecParser {
                 top.positiveInt("threads"),
                 top.section("kv_cache").map(ModelSpecParser::kvCache).orElse(KvCacheSpec.DEFAULT),
                 top.section("generation").map(ModelSpecParser::generation).orElse(GenerationSpec.DEFAULT),
-                top.section("server").map(ModelSpecParser::server));
+                top.section("server").map(ModelSpecParser::server),
+                existingPath(top, folder, "onednn_library"));
     }
 
     private static Object load(Path yaml, String file) {

@@ -63,6 +63,8 @@ public final class ComputePool implements AutoCloseable {
     private volatile int pending;
     private volatile boolean closed;
     private volatile boolean pinningFailed;
+    /** Bumped by {@link #quiesce()}: idle workers that see it change stop spinning and park. */
+    private volatile long quiesceRequests;
 
     /** One worker per CPU this process may use, pinned. */
     public ComputePool() {
@@ -225,6 +227,25 @@ public final class ComputePool implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes idle workers park now instead of spinning out {@link #SPIN_NANOS}: call it before work
+     * that runs on other threads of the same cores (oneDNN's OpenMP team), so the two never share
+     * a core. The next region wakes them as usual.
+     */
+    public void quiesce() {
+        quiesceRequests++; // racy increments are fine: any change is seen
+    }
+
+    /** The CPUs of the workers (worker w on the w-th), or the CPUs this process may use when they are not pinned. */
+    public CpuSet cpus() {
+        return cpus != null ? CpuSet.of(cpus) : allowedOrAll(size);
+    }
+
+    private static CpuSet allowedOrAll(int threads) {
+        CpuSet allowed = allowedOrNull();
+        return allowed != null ? allowed : CpuSet.range(0, threads - 1);
+    }
+
     /** Whether pinning failed for some thread (the pool then runs unpinned). */
     public boolean pinningFailed() {
         return pinningFailed;
@@ -267,8 +288,9 @@ public final class ComputePool implements AutoCloseable {
                 pin(index);
             }
             long seen = 0; // the constructor's value: a region posted before this line still counts
+            long quiesced = quiesceRequests;
             while (true) {
-                long gen = await(seen);
+                long gen = await(seen, quiesced);
                 if (closed) {
                     return;
                 }
@@ -278,18 +300,22 @@ public final class ComputePool implements AutoCloseable {
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);
                 }
+                quiesced = quiesceRequests; // read before the join, so a quiesce() after it is seen
                 PENDING.getAndAdd(ComputePool.this, -1);
             }
         }
 
-        /** Waits for a generation other than {@code seen}: spin first, then park. */
-        private long await(long seen) {
+        /** Waits for a generation other than {@code seen}: spin first (until a quiesce after {@code quiesced}), then park. */
+        private long await(long seen, long quiesced) {
             long gen;
             long spinStart = 0;
             for (int i = 0; ; i++) {
                 gen = generation;
                 if (gen != seen) {
                     return gen;
+                }
+                if (quiesceRequests != quiesced) {
+                    break;
                 }
                 if ((i & 1023) == 1023) {
                     long now = System.nanoTime();

@@ -23,7 +23,7 @@ public final class Linear {
 
     /** The same with x and y starting at offsets. */
     public static void matmul(ComputePool pool, WeightMatrix w, float[] x, int xOff, int m, float[] y, int yOff) {
-        if (w.matmulWhole(x, xOff, m, y, yOff)) {
+        if (w.matmulWhole(pool, x, xOff, m, y, yOff)) {
             return;
         }
         pool.parallelFor(w.rows(), ROW_GRAIN, (from, to, worker) -> w.matmul(x, xOff, m, y, yOff, from, to));
@@ -44,7 +44,7 @@ public final class Linear {
             }
             starts[i + 1] = starts[i] + ws[i].rows();
         }
-        if (ws[0].matmulWhole(x, 0, m, ys[0], 0)) {
+        if (ws[0].matmulWhole(pool, x, 0, m, ys[0], 0)) {
             for (int i = 1; i < ws.length; i++) {
                 matmul(pool, ws[i], x, 0, m, ys[i], 0);
             }

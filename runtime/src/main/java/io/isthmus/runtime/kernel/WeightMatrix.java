@@ -33,10 +33,12 @@ public interface WeightMatrix {
     void matmul(float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo);
 
     /**
-     * The whole product through a path with its own threads (oneDNN's OpenMP pool), for {@code m}
-     * rows; false when this matrix has none for m, and the caller splits {@link #matmul} over its pool.
+     * The whole product through a path with its own threads (oneDNN's OpenMP team), for {@code m}
+     * rows; false when this matrix has none for m, and the caller splits {@link #matmul} over its
+     * pool. The path may use {@code pool} for its own data preparation, and must leave the pool's
+     * workers idle ({@link ComputePool#quiesce()}) while its threads run on the same cores.
      */
-    default boolean matmulWhole(float[] x, int xOff, int m, float[] y, int yOff) {
+    default boolean matmulWhole(ComputePool pool, float[] x, int xOff, int m, float[] y, int yOff) {
         return false;
     }
 

@@ -67,7 +67,7 @@ public final class Transformer implements ForwardPass {
         this.comm = comm;
         this.pool = pool;
         ModelConfig c = config;
-        WeightBinder bind = new WeightBinder(weights, local, observer);
+        WeightBinder bind = new WeightBinder(weights, local, observer, pool);
         this.tokenEmbedding = bind.embedding();
         this.layers = new LayerWeights[c.layers()];
         for (int l = 0; l < c.layers(); l++) {

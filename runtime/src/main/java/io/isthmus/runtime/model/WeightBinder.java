@@ -1,25 +1,30 @@
 package io.isthmus.runtime.model;
 
 import io.isthmus.runtime.format.ModelFormatException;
+import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.kernel.Dequantize;
 import io.isthmus.runtime.kernel.WeightMatrix;
+import io.isthmus.runtime.onednn.OneDnnMatrices;
 import io.isthmus.runtime.tensor.Tensor;
 
 /**
  * Resolves canonical tensor names into typed layer weights, checking shapes and kernel support.
  * Shapes are those of one rank's part ({@link LocalDims}); the embedding is always whole.
+ * Projections get oneDNN's prefill path where their format has one ({@link OneDnnMatrices}).
  */
 final class WeightBinder {
     private final ModelWeights w;
     private final ModelConfig c;
     private final LocalDims d;
     private final InputObserver observer;
+    private final ComputePool pool;
 
-    WeightBinder(ModelWeights w, LocalDims d, InputObserver observer) {
+    WeightBinder(ModelWeights w, LocalDims d, InputObserver observer, ComputePool pool) {
         this.w = w;
         this.c = w.config();
         this.d = d;
         this.observer = observer;
+        this.pool = pool;
     }
 
     WeightMatrix embedding() {
@@ -67,7 +72,7 @@ final class WeightBinder {
         if (bias != null) {
             expect(bias, 1, rows);
         }
-        return new Projection(t, bias == null ? null : Dequantize.all(bias), observer);
+        return new Projection(OneDnnMatrices.forPrefill(t, pool), bias == null ? null : Dequantize.all(bias), observer);
     }
 
     private void expect(Tensor t, int rows, int cols) {

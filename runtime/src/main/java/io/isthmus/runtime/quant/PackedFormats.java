@@ -4,6 +4,7 @@ import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.quant.fp6.Fp6Format;
 import io.isthmus.runtime.quant.normalfloat.NormalFloatFormat;
 import io.isthmus.runtime.quant.uniform.Int4Format;
+import io.isthmus.runtime.quant.uniform.Int8Format;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -23,7 +24,7 @@ public final class PackedFormats {
 
     private static final Map<String, PackedFormat> BY_NAME = index(List.of(
             // one entry per family
-            new Int4Format(),
+            new Int8Format(), new Int4Format(),
             NormalFloatFormat.NF4, NormalFloatFormat.NF3,
             new Fp6Format()
     ));

@@ -1,0 +1,84 @@
+package io.isthmus.runtime.onednn;
+
+import io.isthmus.collectives.Bf16;
+import io.isthmus.runtime.kernel.ComputePool;
+import io.isthmus.runtime.kernel.WeightMatrix;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Any weight format through oneDNN's bf16 matmul: tile after tile of {@link #TILE_ROWS} output rows
+ * is dequantized to bf16 on the compute pool (the format's own {@code dequantizeRow}) and
+ * multiplied by oneDNN into its columns of the result. The alternative to weight decompression
+ * (and the only route for codebook and FP6 formats, DESIGN.md §5).
+ */
+final class DequantizedTiles extends PreparedWeights {
+    /** Output rows per tile: 512 × K bf16 is 4 MiB at K = 4096, within L2 + L3 of a Xeon core group. */
+    static final int TILE_ROWS = 512;
+
+    private record PlanKey(int m, int rows, int n, int k) {
+    }
+
+    private final WeightMatrix base;
+
+    DequantizedTiles(OneDnn dnn, WeightMatrix base) {
+        super(dnn, base.rows(), base.cols());
+        this.base = base;
+    }
+
+    @Override
+    String path() {
+        return "tiles-bf16";
+    }
+
+    @Override
+    MatmulPlan plan(int m) {
+        return plan(m, Math.min(TILE_ROWS, n));
+    }
+
+    /** m rows × one tile of {@code rows} outputs, written with the whole result's row stride. */
+    private MatmulPlan plan(int m, int rows) {
+        return dnn.cache().get(new PlanKey(m, rows, n, k), () -> {
+            MemoryDesc src = MemoryDesc.rowMajor(dnn, m, k, DataType.BF16);
+            MemoryDesc dst = MemoryDesc.strided(dnn, new long[] {m, rows}, DataType.F32, new long[] {n, 1});
+            try (MemoryDesc tile = MemoryDesc.columnMajor(dnn, k, rows, DataType.BF16)) {
+                return new MatmulPlan(Primitive.matmul(dnn, src, tile, null, dst, null), src, dst);
+            }
+        });
+    }
+
+    @Override
+    long sourceBytes(int m) {
+        return 2L * m * k;
+    }
+
+    @Override
+    void executeNative(ComputePool pool, int m, MemorySegment src, MemorySegment dst) {
+        MemorySegment tile = Activations.local().tile(2L * Math.min(TILE_ROWS, n) * k);
+        for (int r0 = 0; r0 < n; r0 += TILE_ROWS) {
+            int rows = Math.min(TILE_ROWS, n - r0);
+            int first = r0;
+            pool.parallelFor(rows, (from, to, worker) -> {
+                float[] row = new float[k];
+                for (int r = from; r < to; r++) {
+                    base.dequantizeRow(first + r, row, 0);
+                    long o = 2L * r * k;
+                    for (int c = 0; c < k; c++) {
+                        tile.set(ValueLayout.JAVA_SHORT_UNALIGNED, o + 2L * c, Bf16.fromFloat(row[c]));
+                    }
+                }
+            });
+            try (MemoryDesc tileDesc = MemoryDesc.columnMajor(dnn, k, rows, DataType.BF16);
+                 DnnlMemory weights = DnnlMemory.wrap(dnn, tileDesc, tile)) {
+                execute(pool, plan(m, rows), src, dst.asSlice(4L * r0), new int[] {Dnnl.ARG_WEIGHTS},
+                        new DnnlMemory[] {weights});
+            }
+        }
+    }
+
+    @Override
+    void multiply(ComputePool pool, float[] x, int xOff, int m, float[] y, int yOff) {
+        multiplyFromBf16(pool, x, xOff, m, y, yOff);
+    }
+}

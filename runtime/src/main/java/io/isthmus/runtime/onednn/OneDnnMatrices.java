@@ -1,0 +1,122 @@
+package io.isthmus.runtime.onednn;
+
+import io.isthmus.runtime.kernel.ComputePool;
+import io.isthmus.runtime.kernel.TensorMatrix;
+import io.isthmus.runtime.kernel.WeightMatrix;
+import io.isthmus.runtime.quant.uniform.Int8Matrix;
+import io.isthmus.runtime.tensor.GgmlType;
+
+import java.util.Optional;
+
+/**
+ * Gives the matrices oneDNN can multiply a oneDNN path for prefill, when they are bound for
+ * compute: BF16 tensors (bf16 × bf16) and {@code int8} matrices (dynamic u8 × s8). The weights
+ * are reordered into oneDNN's layout there and then, on the binding thread (a rank's own, so the
+ * copy is NUMA-local). Other formats, and every matrix when oneDNN is unavailable or switched off,
+ * come back unchanged.
+ *
+ * <p>Settings (system property, else environment): {@code isthmus.onednn} /
+ * {@code ISTHMUS_ONEDNN} = {@code off} disables the paths; {@code isthmus.onednn.min-rows} /
+ * {@code ISTHMUS_ONEDNN_MIN_ROWS} is the smallest m that goes through oneDNN (default
+ * {@link #DEFAULT_MIN_ROWS}; decode, m = 1, stays on the Vector API GEMV unless this is 1).
+ */
+public final class OneDnnMatrices {
+    /**
+     * Below this many rows the Vector API kernels win or tie (bench-onednn: M = 1 and 8 are
+     * bandwidth-bound GEMV/GEMM where oneDNN's per-call conversion and thread wake-up cost more).
+     */
+    public static final int DEFAULT_MIN_ROWS = 16;
+
+    private OneDnnMatrices() {
+    }
+
+    /** {@code w} with a oneDNN prefill path when one applies, else {@code w}. */
+    public static WeightMatrix forPrefill(WeightMatrix w, ComputePool pool) {
+        if (!enabled()) {
+            return w;
+        }
+        PreparedKind kind = kindOf(w);
+        if (kind == null) {
+            return w;
+        }
+        Optional<OneDnn> dnn = OneDnn.get(pool.cpus());
+        return dnn.<WeightMatrix>map(d -> new OneDnnMatrix(w, prepare(d, w, kind), minRows())).orElse(w);
+    }
+
+    /** The oneDNN path of {@code w} regardless of settings (benchmarks, tests); empty when none applies or oneDNN is missing. */
+    public static Optional<OneDnnMatrix> wrap(WeightMatrix w, ComputePool pool, int minRows) {
+        PreparedKind kind = kindOf(w);
+        if (kind == null) {
+            return Optional.empty();
+        }
+        return OneDnn.get(pool.cpus()).map(d -> new OneDnnMatrix(w, prepare(d, w, kind), minRows));
+    }
+
+    /**
+     * {@code base} with oneDNN's weight decompression of {@code codes} (bf16 activations × integer
+     * weights widened in the kernel); for formats whose layout oneDNN reads (grouped s8/u4/s4).
+     */
+    public static Optional<OneDnnMatrix> decompressing(WeightMatrix base, IntegerWeights codes, ComputePool pool, int minRows) {
+        return OneDnn.get(pool.cpus()).map(d -> new OneDnnMatrix(base, new DecompressedWeights(d, codes), minRows));
+    }
+
+    /** {@code base} through oneDNN's bf16 matmul one dequantized tile of output rows at a time; for any format. */
+    public static Optional<OneDnnMatrix> dequantizingTiles(WeightMatrix base, ComputePool pool, int minRows) {
+        return OneDnn.get(pool.cpus()).map(d -> new OneDnnMatrix(base, new DequantizedTiles(d, base), minRows));
+    }
+
+    /** An int8 matrix as oneDNN's decompression reads it: s8 codes, one group per row. */
+    public static IntegerWeights integerWeights(Int8Matrix m) {
+        return new IntegerWeights(m.rows(), m.cols(), m.codes(), DataType.S8, m.cols(), m.scales(), null);
+    }
+
+    private enum PreparedKind { BF16, INT8 }
+
+    private static PreparedKind kindOf(WeightMatrix w) {
+        if (w instanceof TensorMatrix t && t.type() == GgmlType.BF16) {
+            return PreparedKind.BF16;
+        }
+        if (w instanceof Int8Matrix) {
+            return PreparedKind.INT8;
+        }
+        return null;
+    }
+
+    private static PreparedWeights prepare(OneDnn dnn, WeightMatrix w, PreparedKind kind) {
+        return switch (kind) {
+            case BF16 -> new Bf16Weights(dnn, ((TensorMatrix) w).tensor().data(), w.rows(), w.cols());
+            case INT8 -> {
+                Int8Matrix q = (Int8Matrix) w;
+                yield new Int8Weights(dnn, q.codes(), q.scales(), w.rows(), w.cols());
+            }
+        };
+    }
+
+    /** Whether the oneDNN paths are switched on (they are unless set to {@code off}). */
+    public static boolean enabled() {
+        return !"off".equalsIgnoreCase(setting("isthmus.onednn", "ISTHMUS_ONEDNN", "on").strip());
+    }
+
+    /** The smallest m that goes through oneDNN. */
+    public static int minRows() {
+        String s = setting("isthmus.onednn.min-rows", "ISTHMUS_ONEDNN_MIN_ROWS", String.valueOf(DEFAULT_MIN_ROWS));
+        try {
+            int v = Integer.parseInt(s.strip());
+            if (v < 1) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("isthmus.onednn.min-rows / ISTHMUS_ONEDNN_MIN_ROWS must be a positive integer, not '" + s + "'");
+        }
+    }
+
+    private static String setting(String property, String env, String fallback) {
+        String p = System.getProperty(property);
+        if (p != null) {
+            return p;
+        }
+        String e = System.getenv(env);
+        return e != null ? e : fallback;
+    }
+}

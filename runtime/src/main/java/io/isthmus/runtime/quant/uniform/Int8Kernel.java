@@ -1,0 +1,104 @@
+package io.isthmus.runtime.quant.uniform;
+
+import static io.isthmus.runtime.kernel.VectorSettings.B;
+import static io.isthmus.runtime.kernel.VectorSettings.F;
+import static io.isthmus.runtime.kernel.VectorSettings.LANES;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Objects;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * GEMV and small-M products of {@link Int8Matrix}: each weight row's int8 codes widen to floats in
+ * registers, are multiplied with up to four x rows at a time (one pass over the row per tile of
+ * four, as the GGUF kernels do), and the sums are scaled once by the row's scale.
+ */
+final class Int8Kernel {
+    /** Float vectors per byte-vector load (2 at 128 bits, else 1). */
+    private static final int PARTS = B.length() / LANES;
+
+    private Int8Kernel() {
+    }
+
+    static void matmul(MemorySegment codes, MemorySegment scales, int n, int k,
+                       float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo) {
+        Objects.checkFromToIndex(rowFrom, rowTo, n);
+        Objects.checkFromIndexSize(xOff, (long) m * k > Integer.MAX_VALUE ? -1 : m * k, x.length);
+        Objects.checkFromIndexSize(yOff, (long) m * n > Integer.MAX_VALUE ? -1 : m * n, y.length);
+        float[] out = new float[4];
+        for (int r = rowFrom; r < rowTo; r++) {
+            long off = (long) r * k;
+            float s = scales.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, r);
+            int i = 0;
+            for (; i + 4 <= m; i += 4) {
+                int xo = xOff + i * k;
+                dot4(codes, off, k, x, xo, xo + k, xo + 2 * k, xo + 3 * k, out);
+                for (int j = 0; j < 4; j++) {
+                    y[yOff + (i + j) * n + r] = out[j] * s;
+                }
+            }
+            int left = m - i;
+            if (left == 1) {
+                y[yOff + i * n + r] = dot1(codes, off, k, x, xOff + i * k) * s;
+            } else if (left > 1) { // 2 or 3 rows: one tile of four, repeating the last row
+                int x0 = xOff + i * k;
+                int x1 = x0 + k;
+                int x2 = left == 3 ? x1 + k : x1;
+                dot4(codes, off, k, x, x0, x1, x2, x2, out);
+                for (int j = 0; j < left; j++) {
+                    y[yOff + (i + j) * n + r] = out[j] * s;
+                }
+            }
+        }
+    }
+
+    static float dot1(MemorySegment w, long off, int k, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        int c = 0;
+        for (; c + B.length() <= k; c += B.length()) {
+            ByteVector q = ByteVector.fromMemorySegment(B, w, off + c, ByteOrder.LITTLE_ENDIAN);
+            for (int p = 0; p < PARTS; p++) {
+                acc = ((FloatVector) q.convertShape(VectorOperators.B2F, F, p))
+                        .fma(FloatVector.fromArray(F, x, xo + c + p * LANES), acc);
+            }
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; c < k; c++) {
+            sum += w.get(ValueLayout.JAVA_BYTE, off + c) * x[xo + c];
+        }
+        return sum;
+    }
+
+    static void dot4(MemorySegment w, long off, int k, float[] x, int x0, int x1, int x2, int x3, float[] out) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int c = 0;
+        for (; c + B.length() <= k; c += B.length()) {
+            ByteVector q = ByteVector.fromMemorySegment(B, w, off + c, ByteOrder.LITTLE_ENDIAN);
+            for (int p = 0; p < PARTS; p++) {
+                FloatVector wv = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
+                int cc = c + p * LANES;
+                a0 = wv.fma(FloatVector.fromArray(F, x, x0 + cc), a0);
+                a1 = wv.fma(FloatVector.fromArray(F, x, x1 + cc), a1);
+                a2 = wv.fma(FloatVector.fromArray(F, x, x2 + cc), a2);
+                a3 = wv.fma(FloatVector.fromArray(F, x, x3 + cc), a3);
+            }
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; c < k; c++) {
+            float q = w.get(ValueLayout.JAVA_BYTE, off + c);
+            s0 += q * x[x0 + c];
+            s1 += q * x[x1 + c];
+            s2 += q * x[x2 + c];
+            s3 += q * x[x3 + c];
+        }
+        out[0] = s0;
+        out[1] = s1;
+        out[2] = s2;
+        out[3] = s3;
+    }
+}
