@@ -121,6 +121,21 @@ public final class Ops {
         return m;
     }
 
+    /** log Σ exp(x[off+i]), shifted by the maximum for stability; x is left alone. */
+    public static float logSumExp(float[] x, int off, int size) {
+        float max = max(x, off, size);
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= size - LANES; i += LANES) {
+            acc = acc.add(FloatVector.fromArray(F, x, off + i).sub(max).lanewise(VectorOperators.EXP));
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < size; i++) {
+            sum += Math.exp(x[off + i] - max);
+        }
+        return (float) (max + Math.log(sum));
+    }
+
     /** In-place softmax of x[off..off+size), shifted by the maximum for stability. */
     public static void softmax(float[] x, int off, int size) {
         float max = max(x, off, size);
