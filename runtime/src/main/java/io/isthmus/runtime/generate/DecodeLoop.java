@@ -50,6 +50,12 @@ public final class DecodeLoop {
         rows += job.rows();
     }
 
+    /** Drops every job (after a failed step). */
+    public void clear() {
+        running.clear();
+        rows = 0;
+    }
+
     public boolean isEmpty() {
         return running.isEmpty();
     }
