@@ -16,13 +16,14 @@ import java.util.Set;
  */
 @Command(name = "launcher", mixinStandardHelpOptions = true, version = "isthmus 0.1.0",
         description = "Isthmus: CPU-first LLM inference on the JVM.",
-        subcommands = {GenerateCommand.class, SpeedCommand.class, KernelBenchCommand.class})
+        subcommands = {GenerateCommand.class, SpeedCommand.class, BenchCommand.class, KernelBenchCommand.class,
+                SynthCommand.class})
 public final class Main implements Runnable {
 
     /** Subcommands that take MODEL as their first argument. */
-    static final Set<String> MODEL_COMMANDS = Set.of("generate", "speed");
+    static final Set<String> MODEL_COMMANDS = Set.of("generate", "speed", "bench");
     /** Subcommands that take no MODEL. */
-    static final Set<String> STANDALONE_COMMANDS = Set.of("bench-kernels", "help");
+    static final Set<String> STANDALONE_COMMANDS = Set.of("bench-kernels", "synth", "help");
 
     @Override
     public void run() {

@@ -126,7 +126,10 @@ public final class Engine implements AutoCloseable {
         try {
             weights = WeightFormats.convert(weights, spec.format().orElse(null));
             int threads = options.threads() > 0 ? options.threads() : spec.threads().orElse(0);
-            pool = threads > 0 ? new ComputePool(threads) : new ComputePool();
+            RankPlan plan = options.rankPlan();
+            // a plan of one rank (from --bind-core-list, say) binds this process's threads to its cores
+            pool = threads > 0 ? new ComputePool(threads)
+                    : plan != null ? new ComputePool(plan.rank(0).cores(), true) : new ComputePool();
             return new LocalBackend(weights, pool, new Transformer(weights, pool));
         } catch (RuntimeException | Error e) {
             if (pool != null) {
