@@ -94,8 +94,8 @@ final class BenchCommand implements Callable<Integer> {
             for (int r : rankCounts) {
                 bar.setExtraMessage(" opening " + r + " rank(s)");
                 try (Engine engine = Engine.open(spec, options(spec, r))) {
-                    about.putIfAbsent("threads_per_rank", String.valueOf(engine.threads()));
-                    about.putIfAbsent("weights_read_per_token_mb_rank0_at_" + r,
+                    about.put("threads_per_rank_at_" + r + "_ranks", String.valueOf(engine.threads()));
+                    about.put("weights_read_per_token_mb_per_rank_at_" + r + "_ranks",
                             String.format(Locale.ROOT, "%.1f", engine.weightBytesPerToken() / 1e6));
                     bar.setExtraMessage(" " + r + " rank(s)");
                     points.addAll(LatencyBench.run(engine, engine.worldSize(), inputTokens, outputTokens, beams, batches,
