@@ -36,7 +36,8 @@ public final class DriverForward implements ForwardPass, AutoCloseable {
     private final byte[] frame = new byte[StepCodec.FRAME_BYTES];
     private final Map<KvCache, Long> live = new IdentityHashMap<>();
     private final List<Step.Row> rows = new ArrayList<>();
-    private long sequence = -1;
+    /** The id of the newest sequence. */
+    private long lastSequence = -1;
     private boolean shutDown;
 
     /** {@code shard} is rank 0's part of the model, joined to the followers by {@code comm}. */
@@ -59,9 +60,9 @@ public final class DriverForward implements ForwardPass, AutoCloseable {
             throw new IllegalStateException(live.size() + " live sequences: release KV caches that are done with");
         }
         KvCache cache = shard.newCache(type, shape); // allocation failure here is the driver's alone
-        send(Step.newSequence(sequence + 1, type, shape));
-        sequence++;
-        live.put(cache, sequence);
+        send(Step.newSequence(lastSequence + 1, type, shape));
+        lastSequence++;
+        live.put(cache, lastSequence);
         return cache;
     }
 
@@ -88,7 +89,7 @@ public final class DriverForward implements ForwardPass, AutoCloseable {
 
     @Override
     public void forward(KvCache cache, int[] tokens, int off, int m, int startPos, float[] logits, boolean allLogits) {
-        long sequence = sequenceOf(cache);
+        long id = sequenceOf(cache);
         check(cache, tokens, off, m, startPos, logits, allLogits);
         if (allLogits && m > StepCodec.MAX_TOKENS) {
             // chunks would overwrite each other's logit rows
@@ -98,7 +99,7 @@ public final class DriverForward implements ForwardPass, AutoCloseable {
         // Longer runs go in chunks of one step each, as the generator's prefill batches do, so a frame stays small.
         for (int done = 0; done < m; done += StepCodec.MAX_TOKENS) {
             int n = Math.min(StepCodec.MAX_TOKENS, m - done);
-            send(Step.forward(sequence, startPos + done, Arrays.copyOfRange(tokens, off + done, off + done + n),
+            send(Step.forward(id, startPos + done, Arrays.copyOfRange(tokens, off + done, off + done + n),
                     allLogits));
             shard.forward(cache, tokens, off + done, n, startPos + done, logits, allLogits);
         }
