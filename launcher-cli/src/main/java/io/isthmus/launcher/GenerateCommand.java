@@ -6,6 +6,7 @@ import io.isthmus.runtime.api.Engine;
 import io.isthmus.runtime.api.GenerationRequest;
 import io.isthmus.runtime.api.GenerationResult;
 import io.isthmus.runtime.config.ModelSpec;
+import io.isthmus.runtime.generate.BeamParams;
 import io.isthmus.runtime.generate.GenerationTimings;
 import io.isthmus.runtime.generate.SamplingParams;
 import picocli.CommandLine.Command;
@@ -56,6 +57,16 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Random seed for sampling (same seed, same output).")
     Long seed;
 
+    @Option(names = "--beams", description = "Beam search of this width (default: the yaml's beams, else 1 = sample);"
+            + " the best sequence is printed when the search ends.")
+    Integer beams;
+
+    @Option(names = "--length-penalty", description = "Beam search: scores are log-probability / length^P (default 1).")
+    Double lengthPenalty;
+
+    @Option(names = "--early-stopping", description = "Beam search: stop once B sequences have finished.")
+    Boolean earlyStopping;
+
     @Option(names = "--json", description = "Print one JSON object at the end instead of streaming text.")
     boolean json;
 
@@ -93,7 +104,17 @@ final class GenerateCommand implements Callable<Integer> {
             p = p.withSeed(seed);
         }
         int max = maxTokens != null ? maxTokens : spec.generation().maxNewTokens();
-        GenerationRequest request = new GenerationRequest(prompt, max, p, false);
+        BeamParams b = spec.generation().beams();
+        if (beams != null) {
+            b = new BeamParams(beams, b.lengthPenalty(), b.earlyStopping());
+        }
+        if (lengthPenalty != null) {
+            b = b.withLengthPenalty(lengthPenalty);
+        }
+        if (earlyStopping != null) {
+            b = b.withEarlyStopping(earlyStopping);
+        }
+        GenerationRequest request = new GenerationRequest(prompt, max, p, false).withBeams(b);
         try (Engine engine = Engine.open(spec, launch.apply(spec, model.engineOptions()))) {
             GenerationResult r;
             if (json) {
@@ -120,6 +141,9 @@ final class GenerateCommand implements Callable<Integer> {
         root.set("prompt_token_ids", JSON.valueToTree(r.promptTokenIds()));
         root.put("world_size", r.worldSize());
         root.put("stop_reason", r.stopReason().name().toLowerCase(java.util.Locale.ROOT));
+        if (!Double.isNaN(r.score())) {
+            root.put("beam_score", r.score());
+        }
         GenerationTimings t = r.timings();
         ObjectNode timings = root.putObject("timings");
         timings.put("load_ms", round(loadMs));

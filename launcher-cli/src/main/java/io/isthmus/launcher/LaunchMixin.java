@@ -34,7 +34,12 @@ final class LaunchMixin {
     Path sysfsRoot;
 
     LaunchOptions options() {
-        return new LaunchOptions(numRanks == null ? OptionalInt.empty() : OptionalInt.of(numRanks), bindCoresToRank,
+        return withRanks(numRanks == null ? OptionalInt.empty() : OptionalInt.of(numRanks));
+    }
+
+    /** These launch options with the rank count set to {@code ranks} (bench runs several). */
+    LaunchOptions withRanks(OptionalInt ranks) {
+        return new LaunchOptions(ranks, bindCoresToRank,
                 coreList == null ? null : CoreList.parse(coreList), sysfsRoot == null ? Path.of("/") : sysfsRoot);
     }
 

@@ -39,16 +39,19 @@ import java.util.concurrent.Executors;
  * }</pre>
  *
  * <p>Thread-safety: an Engine may be shared between threads. All model work runs on the engine's
- * own thread (pinned to the first compute CPU), one generation at a time: concurrent
- * {@code generate}, {@code submit} and {@code stream} calls queue behind each other (batched
- * decoding of several sequences comes with the batching work). Listeners run on the engine's
- * thread. {@link #close()} lets the running generation finish and releases the weights.
+ * own thread (pinned to the first compute CPU). Concurrent {@code generate}, {@code submit} and
+ * {@code stream} calls are decoded together: each starts (its prompt runs) as soon as the running
+ * ones leave room in a step, and then one forward pass per step serves every running generation
+ * (batched decode; at most {@link io.isthmus.runtime.model.ForwardPass#maxBatchRows} rows, a beam
+ * search taking B). Listeners run on the engine's thread. {@link #close()} lets the running
+ * generations finish, fails queued ones and releases the weights.
  */
 public final class Engine implements AutoCloseable {
     private final ModelSpec spec;
     private final Tokenizer tokenizer;
     private final Backend backend;
     private final Generator generator;
+    private final RequestScheduler scheduler;
     private double loadMs;
     private final ExecutorService driver;
     private volatile boolean closed;
@@ -70,6 +73,7 @@ public final class Engine implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.scheduler = new RequestScheduler(this, generator, driver);
     }
 
     /** Opens a model.yaml (.yaml/.yml) or directly a model file or folder, with default options. */
@@ -94,10 +98,6 @@ public final class Engine implements AutoCloseable {
      */
     public static Engine open(ModelSpec spec, EngineOptions options) {
         long t0 = System.nanoTime();
-        if (spec.generation().beams() > 1) {
-            throw new UnsupportedOperationException("generation.beams " + spec.generation().beams()
-                    + ": beam search is not in this build yet; use 1");
-        }
         spec.format().ifPresent(f -> checkFormat(spec, f));
         int world = options.worldSize() > 0 ? options.worldSize() : spec.tensorParallel().orElse(1);
         Backend backend = world > 1 ? distributed(spec, options, world) : local(spec, options);
@@ -145,7 +145,10 @@ public final class Engine implements AutoCloseable {
         try {
             weights = WeightFormats.convert(weights, spec.format().orElse(null));
             int threads = options.threads() > 0 ? options.threads() : spec.threads().orElse(0);
-            pool = threads > 0 ? new ComputePool(threads) : new ComputePool();
+            RankPlan plan = options.rankPlan();
+            // a plan of one rank (from --bind-core-list, say) binds this process's threads to its cores
+            pool = threads > 0 ? new ComputePool(threads)
+                    : plan != null ? new ComputePool(plan.rank(0).cores(), true) : new ComputePool();
             return new LocalBackend(weights, pool, new Transformer(weights, pool));
         } catch (RuntimeException | Error e) {
             if (pool != null) {
@@ -221,17 +224,14 @@ public final class Engine implements AutoCloseable {
         return generate(request, t -> { });
     }
 
-    /** Starts a generation in the background; the handle cancels it and gives its result. */
+    /**
+     * Starts a generation in the background; the handle cancels it and gives its result. It runs
+     * batched with the engine's other generations.
+     */
     public Generation submit(GenerationRequest request, TokenListener listener) {
         ensureOpen();
         Generation g = new Generation();
-        driver.execute(() -> {
-            try {
-                g.future.complete(run(request, listener, g::isCancelled));
-            } catch (Throwable e) {
-                g.future.completeExceptionally(e);
-            }
-        });
+        scheduler.submit(new RequestScheduler.Request(request, listener, g));
         return g;
     }
 
@@ -240,16 +240,6 @@ public final class Engine implements AutoCloseable {
         TokenStream s = new TokenStream();
         s.start(submit(request, s.listener()));
         return s;
-    }
-
-    private GenerationResult run(GenerationRequest request, TokenListener listener,
-                                 java.util.function.BooleanSupplier cancelled) throws Exception {
-        ensureOpen();
-        int[] prompt = generator.tokenize(request.prompt());
-        Generator.Output out = onEngineThread(() -> generator.generate(prompt, request.maxTokens(), request.sampling(),
-                request.ignoreEos(), (id, text) -> listener.onToken(new GeneratedToken(id, text)), cancelled));
-        return new GenerationResult(out.text(), out.tokenIds(), out.promptTokenIds(), out.stopReason(),
-                out.timings(), worldSize());
     }
 
     /**
@@ -295,7 +285,7 @@ public final class Engine implements AutoCloseable {
      * mid-step leaves its ranks out of step, so the engine then refuses further work, and reports
      * a dead follower (rank, exit status, last lines) rather than the timeout it caused.
      */
-    private <T> T onEngineThread(java.util.concurrent.Callable<T> work) throws Exception {
+    <T> T onEngineThread(java.util.concurrent.Callable<T> work) throws Exception {
         try {
             return work.call();
         } catch (RuntimeException e) {
@@ -308,7 +298,7 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    private void ensureOpen() {
+    void ensureOpen() {
         if (broken != null) {
             throw new IllegalStateException("engine stopped after a failure: " + broken.getMessage(), broken);
         }
@@ -329,6 +319,7 @@ public final class Engine implements AutoCloseable {
             }
             closed = true;
         }
+        scheduler.close();
         driver.execute(() -> {
             if (broken == null) {
                 backend.finishOnEngineThread();

@@ -17,7 +17,8 @@ import java.nio.file.Path;
  *                     compiled the kernels before the first request (0: none)
  * @param worldSize    tensor-parallel ranks (0: the yaml's tensor_parallel, else 1); above 1 this JVM
  *                     is rank 0 and starts the followers
- * @param rankPlan     where the ranks run (null: an even split of this machine's cores)
+ * @param rankPlan     where the ranks run (null: an even split of this machine's cores); a plan of
+ *                     one rank pins this process's compute threads to its cores
  */
 public record EngineOptions(int threads, Path tokenizer, KvCacheType kvCacheType, int contextLimit, long warmUpMillis,
                             int worldSize, RankPlan rankPlan) {

@@ -1,21 +1,26 @@
 package io.isthmus.runtime.cluster;
 
 import io.isthmus.collectives.Communicator;
+import io.isthmus.runtime.model.DecodeBatch;
 import io.isthmus.runtime.model.KvCache;
 import io.isthmus.runtime.model.Transformer;
+
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The life of a rank other than 0: receive each {@link Step} the {@link DriverForward} broadcasts
  * and run it on this rank's shard with the same arguments, until {@link Step.Kind#SHUTDOWN}.
- * The KV cache type and capacity come with each NEW_SEQUENCE step, so they are the driver's.
+ * The KV cache type and layout come with each NEW_SEQUENCE step, so they are the driver's; the
+ * caches of live sequences are kept by sequence id until a RELEASE step.
  */
 public final class Follower {
     private final Transformer shard;
     private final Communicator comm;
     private final byte[] frame = new byte[StepCodec.FRAME_BYTES];
+    private final Map<Long, KvCache> caches = new HashMap<>();
+    private final DecodeBatch batch = new DecodeBatch();
     private float[] logits = new float[0];
-    private KvCache cache;
-    private long sequence = -1;
     private long steps;
 
     private Follower(Transformer shard, Communicator comm) {
@@ -58,25 +63,49 @@ public final class Follower {
     private void apply(Step step) {
         switch (step.kind()) {
             case NEW_SEQUENCE -> {
-                cache = null; // let the previous sequence's cache go before allocating the next
-                cache = shard.newCache(step.cacheType(), step.capacity());
-                sequence = step.sequence();
+                if (caches.containsKey(step.sequence())) {
+                    throw new IllegalStateException("sequence " + step.sequence() + " exists already");
+                }
+                caches.put(step.sequence(), shard.newCache(step.cacheType(), step.shape()));
             }
+            case RELEASE -> cache(step.sequence()); // checks it is live
             case PREFILL, DECODE -> {
-                if (cache == null || step.sequence() != sequence) {
-                    throw new IllegalStateException("a step of sequence " + step.sequence()
-                            + " but the current sequence is " + (cache == null ? "none" : sequence));
-                }
                 int m = step.tokens().length;
-                int need = (step.allLogits() ? m : 1) * shard.config().vocabSize();
-                if (logits.length < need) {
-                    logits = new float[need];
+                shard.forward(cache(step.sequence()), step.tokens(), 0, m, step.position(),
+                        logits((step.allLogits() ? m : 1)), step.allLogits());
+            }
+            case BATCH -> {
+                batch.clear();
+                for (Step.Row r : step.rows()) {
+                    batch.add(cache(r.sequence()), r.beam(), r.parent(), r.position(), r.token());
                 }
-                shard.forward(cache, step.tokens(), 0, m, step.position(), logits, step.allLogits());
+                shard.forwardBatch(batch, logits(batch.size()));
+                batch.clear();
             }
             case KEEP_ALIVE -> {
             }
             case SHUTDOWN -> throw new AssertionError("handled by the loop");
         }
+        if (step.kind() == Step.Kind.RELEASE) {
+            caches.remove(step.sequence());
+        }
+    }
+
+    private KvCache cache(long sequence) {
+        KvCache c = caches.get(sequence);
+        if (c == null) {
+            throw new IllegalStateException("a step of sequence " + sequence + ", which this rank does not hold (live: "
+                    + caches.keySet() + ")");
+        }
+        return c;
+    }
+
+    /** The logits buffer, grown to {@code rows} rows: only rank 0 reads logits, the others discard them. */
+    private float[] logits(int rows) {
+        int need = rows * shard.config().vocabSize();
+        if (logits.length < need) {
+            logits = new float[need];
+        }
+        return logits;
     }
 }

@@ -2,6 +2,7 @@ package io.isthmus.runtime.config;
 
 import io.isthmus.runtime.model.KvCacheType;
 
+import io.isthmus.runtime.generate.BeamParams;
 import io.isthmus.runtime.generate.SamplingParams;
 import java.io.IOException;
 import java.io.Reader;
@@ -37,7 +38,7 @@ public final class ModelSpecParser {
             "onednn_library");
     private static final Set<String> KV_CACHE_KEYS = Set.of("dtype", "max_tokens");
     private static final Set<String> GENERATION_KEYS = Set.of("max_new_tokens", "temperature", "top_p", "top_k",
-            "min_p", "repetition_penalty", "repeat_last_n", "seed", "beams");
+            "min_p", "repetition_penalty", "repeat_last_n", "seed", "beams", "length_penalty", "early_stopping");
     private static final Set<String> SERVER_KEYS = Set.of("host", "port");
 
     private ModelSpecParser() {
@@ -149,10 +150,17 @@ public final class ModelSpecParser {
         if (seed.isPresent()) {
             p = p.withSeed(seed.getAsLong());
         }
+        BeamParams beams = BeamParams.of(section.positiveInt("beams").orElse(1));
+        OptionalDouble lengthPenalty = section.number("length_penalty");
+        if (lengthPenalty.isPresent()) {
+            BeamParams b = beams;
+            beams = validated(section, "length_penalty", () -> b.withLengthPenalty(lengthPenalty.getAsDouble()));
+        }
+        beams = beams.withEarlyStopping(section.bool("early_stopping").orElse(false));
         return new GenerationSpec(
                 section.positiveInt("max_new_tokens").orElse(GenerationSpec.DEFAULT_MAX_NEW_TOKENS),
                 p,
-                section.positiveInt("beams").orElse(1));
+                beams);
     }
 
     private static SamplingParams withNumber(YamlSection section, String key, SamplingParams p,

@@ -97,6 +97,17 @@ final class YamlSection {
         return OptionalLong.of(((Number) value).longValue());
     }
 
+    Optional<Boolean> bool(String key) {
+        Object value = map.get(key);
+        if (value == null) {
+            return Optional.empty();
+        }
+        if (!(value instanceof Boolean b)) {
+            throw wrongType(key, "true or false", value);
+        }
+        return Optional.of(b);
+    }
+
     OptionalDouble number(String key) {
         Object value = map.get(key);
         if (value == null) {

@@ -3,16 +3,17 @@ package io.isthmus.runtime.generate;
 import io.isthmus.runtime.model.ForwardPass;
 import io.isthmus.runtime.model.KvCache;
 import io.isthmus.runtime.model.KvCacheType;
+import io.isthmus.runtime.model.KvShape;
 import io.isthmus.runtime.tokenizer.Tokenizer;
 
-import java.util.Arrays;
 import java.util.function.BooleanSupplier;
 
 /**
- * The generation loop of one sequence: prefill the prompt in batches, then sample and decode one
- * token at a time until end-of-generation, the token limit, the context limit or cancellation.
- * Not thread-safe (it drives one {@link ForwardPass}: a local model, or the driver of a
- * tensor-parallel group).
+ * Generation over one {@link ForwardPass} (a local model, or the driver of a tensor-parallel group):
+ * prefill the prompt in batches, then decode — a sampled sequence one token per step, a beam search
+ * B beams per step — until end-of-generation, the token limit, the context limit or cancellation.
+ * {@link #generate} runs one generation to its end; {@link #start} hands a started one to a
+ * {@link DecodeLoop}, which decodes several in one batch. Not thread-safe.
  */
 public final class Generator {
     /** Prompt tokens per prefill batch: large enough for matrix-matrix speed, small enough for the scratch buffers. */
@@ -30,8 +31,13 @@ public final class Generator {
         this.contextLimit = contextLimit;
     }
 
-    /** The outcome: generated ids (end-of-generation token excluded), the prompt's ids and timings. */
-    public record Output(int[] promptTokenIds, int[] tokenIds, String text, StopReason stopReason, GenerationTimings timings) {
+    /**
+     * The outcome: generated ids (end-of-generation token excluded), the prompt's ids and timings;
+     * for a beam search the returned sequence's score (summed log-probability over
+     * length^length_penalty), NaN otherwise.
+     */
+    public record Output(int[] promptTokenIds, int[] tokenIds, String text, StopReason stopReason, GenerationTimings timings,
+                         double score) {
     }
 
     public ForwardPass model() {
@@ -40,6 +46,10 @@ public final class Generator {
 
     public KvCacheType cacheType() {
         return cacheType;
+    }
+
+    Tokenizer tokenizer() {
+        return tokenizer;
     }
 
     public int[] tokenize(String prompt) {
@@ -60,11 +70,15 @@ public final class Generator {
             tokens[i] = (i * 7919) % vocab;
         }
         KvCache cache = model.newCache(cacheType, capacity);
-        float[] logits = new float[vocab];
-        long deadline = System.nanoTime() + budgetMillis * 1_000_000;
-        model.forward(cache, tokens, 0, prefill, 0, logits, false);
-        for (int pos = prefill; pos < capacity && System.nanoTime() < deadline; pos++) {
-            model.forward(cache, tokens, pos, 1, pos, logits, false);
+        try {
+            float[] logits = new float[vocab];
+            long deadline = System.nanoTime() + budgetMillis * 1_000_000;
+            model.forward(cache, tokens, 0, prefill, 0, logits, false);
+            for (int pos = prefill; pos < capacity && System.nanoTime() < deadline; pos++) {
+                model.forward(cache, tokens, pos, 1, pos, logits, false);
+            }
+        } finally {
+            model.release(cache);
         }
     }
 
@@ -74,84 +88,77 @@ public final class Generator {
             throw new IllegalArgumentException("need 1.." + contextLimit + " tokens, got " + tokens.length);
         }
         KvCache cache = model.newCache(cacheType, tokens.length);
-        float[] logits = new float[model.config().vocabSize()];
-        prefill(cache, tokens, logits);
-        return logits;
+        try {
+            float[] logits = new float[model.config().vocabSize()];
+            prefill(cache, tokens, logits);
+            return logits;
+        } finally {
+            model.release(cache);
+        }
     }
 
-    private void prefill(KvCache cache, int[] prompt, float[] logits) {
+    /** Runs the prompt into positions 0.. of {@code cache}; the last token's logits go to {@code logits}. */
+    void prefill(KvCache cache, int[] prompt, float[] logits) {
         for (int off = 0; off < prompt.length; off += PREFILL_BATCH) {
             int m = Math.min(PREFILL_BATCH, prompt.length - off);
             model.forward(cache, prompt, off, m, off, logits, false);
         }
     }
 
+    /** Greedy or sampled generation of one sequence (no beam search). */
     public Output generate(int[] prompt, int maxNewTokens, SamplingParams params, boolean ignoreEos, TokenSink sink,
                            BooleanSupplier cancelled) {
-        int vocab = model.config().vocabSize();
+        return generate(prompt, maxNewTokens, params, BeamParams.NONE, ignoreEos, sink, cancelled);
+    }
+
+    /**
+     * Generates after {@code prompt}: tokens sampled with {@code params}, or with more than one beam
+     * a beam search (params then unused; the tokens reach the sink at the end). Runs to the end on
+     * the calling thread.
+     */
+    public Output generate(int[] prompt, int maxNewTokens, SamplingParams params, BeamParams beams, boolean ignoreEos,
+                           TokenSink sink, BooleanSupplier cancelled) {
+        DecodeJob job = start(prompt, maxNewTokens, params, beams, ignoreEos, sink, cancelled);
+        if (!job.done()) {
+            DecodeLoop loop = new DecodeLoop(model, model.maxBatchRows());
+            loop.add(job);
+            try {
+                while (!job.done()) {
+                    loop.step();
+                }
+            } catch (RuntimeException | Error e) {
+                job.abandon();
+                throw e;
+            }
+        }
+        return job.result();
+    }
+
+    /**
+     * Starts a generation for a {@link DecodeLoop}: creates its KV cache, runs the prompt and chooses
+     * the first token(s). The job may be done at once (a limit of one token, an immediate end).
+     */
+    public DecodeJob start(int[] prompt, int maxNewTokens, SamplingParams params, BeamParams beams, boolean ignoreEos,
+                           TokenSink sink, BooleanSupplier cancelled) {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("the prompt is empty (and the model adds no BOS token)");
         }
         if (prompt.length >= contextLimit) {
             throw new PromptTooLongException(prompt.length, contextLimit);
         }
+        if (beams.beams() > model.maxBatchRows()) {
+            throw new IllegalArgumentException(beams.beams() + " beams: one step runs at most " + model.maxBatchRows()
+                    + " rows");
+        }
         int capacity = Math.min(contextLimit, prompt.length + Math.max(1, maxNewTokens));
-        KvCache cache = model.newCache(cacheType, capacity);
-        Sampler sampler = new Sampler(params);
-        int[] history = Arrays.copyOf(prompt, capacity + 1); // + the last token, sampled but never cached
-        float[] logits = new float[vocab];
-
-        long t0 = System.nanoTime();
-        prefill(cache, prompt, logits);
-        long t1 = System.nanoTime();
-
-        Utf8StreamDecoder utf8 = new Utf8StreamDecoder();
-        StringBuilder text = new StringBuilder();
-        int[] out = new int[Math.max(0, maxNewTokens)];
-        int produced = 0;
-        int pos = prompt.length;
-        long decodeNanos = 0;
-        int decodeSteps = 0;
-        StopReason reason = StopReason.MAX_TOKENS;
-        while (true) {
-            if (produced >= maxNewTokens) {
-                reason = StopReason.MAX_TOKENS;
-                break;
-            }
-            if (cancelled.getAsBoolean()) {
-                reason = StopReason.CANCELLED;
-                break;
-            }
-            int next = sampler.sample(logits, vocab, history, pos);
-            if (!ignoreEos && tokenizer.isEndOfGeneration(next)) {
-                reason = StopReason.END_OF_GENERATION;
-                break;
-            }
-            out[produced++] = next;
-            history[pos] = next;
-            String piece = utf8.push(tokenizer.tokenBytes(next));
-            text.append(piece);
-            sink.accept(next, piece);
-            if (produced >= maxNewTokens) {
-                reason = StopReason.MAX_TOKENS;
-                break;
-            }
-            if (pos >= capacity) {
-                reason = StopReason.CONTEXT_FULL;
-                break;
-            }
-            long s = System.nanoTime();
-            model.forward(cache, history, pos, 1, pos, logits, false);
-            decodeNanos += System.nanoTime() - s;
-            decodeSteps++;
-            pos++;
+        KvCache cache = model.newCache(cacheType, KvShape.beams(prompt.length, beams.beams(), capacity));
+        try {
+            return beams.isBeamSearch()
+                    ? new BeamSearchJob(this, cache, prompt, maxNewTokens, beams, ignoreEos, sink, cancelled)
+                    : new SamplingJob(this, cache, prompt, maxNewTokens, params, ignoreEos, sink, cancelled);
+        } catch (RuntimeException | Error e) {
+            model.release(cache);
+            throw e;
         }
-        String rest = utf8.flush();
-        if (!rest.isEmpty()) {
-            text.append(rest);
-            sink.accept(-1, rest);
-        }
-        GenerationTimings timings = new GenerationTimings((t1 - t0) / 1e6, prompt.length, decodeNanos / 1e6, decodeSteps);
-        return new Output(prompt, Arrays.copyOf(out, produced), text.toString(), reason, timings);
     }
 }

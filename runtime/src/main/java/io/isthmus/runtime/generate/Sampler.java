@@ -50,15 +50,20 @@ public final class Sampler {
      * prompt included; the last {@link SamplingParams#repeatLastN()} of them are penalized.
      */
     public int sample(float[] logits, int vocabSize, int[] history, int historyLength) {
-        if (vocabSize <= 0 || vocabSize > logits.length) {
-            throw new IllegalArgumentException("vocabSize must be in [1, " + logits.length + "], got " + vocabSize);
+        return sample(logits, 0, vocabSize, history, historyLength);
+    }
+
+    /** The same for the logits at {@code logits[off..off+vocabSize)} (a row of a batch's logits). */
+    public int sample(float[] logits, int off, int vocabSize, int[] history, int historyLength) {
+        if (vocabSize <= 0 || off < 0 || off + vocabSize > logits.length) {
+            throw new IllegalArgumentException("vocabSize must be in [1, " + (logits.length - off) + "], got " + vocabSize);
         }
         if (historyLength < 0 || historyLength > history.length) {
             throw new IllegalArgumentException("historyLength must be in [0, " + history.length + "], got " + historyLength);
         }
         ensureCapacity(vocabSize);
-        System.arraycopy(logits, 0, this.logits, 0, vocabSize);
-        penalize(logits, vocabSize, history, historyLength);
+        System.arraycopy(logits, off, this.logits, 0, vocabSize);
+        penalize(logits, off, vocabSize, history, historyLength);
         return params.isGreedy() ? argmax(vocabSize) : draw(vocabSize);
     }
 
@@ -71,7 +76,7 @@ public final class Sampler {
         }
     }
 
-    private void penalize(float[] original, int vocabSize, int[] history, int historyLength) {
+    private void penalize(float[] original, int off, int vocabSize, int[] history, int historyLength) {
         double penalty = params.repetitionPenalty();
         if (penalty == 1) {
             return;
@@ -84,8 +89,8 @@ public final class Sampler {
             }
             // Each distinct token is penalized once, as in llama.cpp. A value still equal to the
             // original is untouched so far, or is one the penalty maps to itself (such as 0).
-            if (logits[id] == original[id]) {
-                float v = original[id];
+            if (logits[id] == original[off + id]) {
+                float v = original[off + id];
                 logits[id] = (float) (v > 0 ? v / penalty : v * penalty);
             }
         }

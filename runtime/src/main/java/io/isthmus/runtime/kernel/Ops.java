@@ -138,6 +138,12 @@ public final class Ops {
         return sum;
     }
 
+    /** log Σ exp(x[off+i]), shifted by the maximum for stability; x is left alone. */
+    public static float logSumExp(float[] x, int off, int size) {
+        float max = max(x, off, size);
+        return (float) (max + Math.log(sumExp(x, off, size, max)));
+    }
+
     /** In-place softmax of x[off..off+size), shifted by the maximum for stability. */
     public static void softmax(float[] x, int off, int size) {
         float max = max(x, off, size);

@@ -1,12 +1,15 @@
 package io.isthmus.runtime.model;
 
-/** Activation buffers for up to {@code rows} tokens of one rank's part of the model, grown on demand. */
+/** Activation buffers and row bookkeeping for up to {@code rows} tokens of one rank's part of the model, grown on demand. */
 final class Scratch {
     private final ModelConfig c;
     private final LocalDims d;
     private int rows;
     float[] x, xb, xb2, residual, q, k, v, qkv, att, hb, hb2;
     final float[][] scores;
+    /** Per row: its KV cache, beam, position and the cache entry its key and value go to. */
+    KvCache[] rowCache;
+    int[] rowBeam, rowPos, rowEntry;
 
     Scratch(ModelConfig c, LocalDims d, int workers) {
         this.c = c;
@@ -38,5 +41,14 @@ final class Scratch {
         att = new float[m * qDim];
         hb = new float[m * d.ffnDim()];
         hb2 = new float[m * d.ffnDim()];
+        rowCache = new KvCache[m];
+        rowBeam = new int[m];
+        rowPos = new int[m];
+        rowEntry = new int[m];
+    }
+
+    /** Drops the rows' cache references, so a finished sequence's cache is not kept alive here. */
+    void clearRows(int m) {
+        java.util.Arrays.fill(rowCache, 0, m, null);
     }
 }

@@ -13,8 +13,11 @@ import io.isthmus.runtime.kernel.RopeTable;
  * embedding, then per layer norm → attention → residual and norm → feed-forward → residual (or
  * the parallel-residual form), then the final norm and the output projection.
  *
- * <p>A call processes {@code m} consecutive tokens of one sequence at once (prefill runs the prompt
- * as matrix-matrix products; decode is m = 1). Not thread-safe: one forward pass at a time.
+ * <p>A call processes {@code m} rows at once, as matrix-matrix products: consecutive tokens of one
+ * sequence ({@link #forward}: prefill runs the prompt so, decode is m = 1), or one token each of
+ * several sequences or beams ({@link #forwardBatch}: batched decode). Every row has its KV cache,
+ * position and cache entry; only attention tells rows apart. Not thread-safe: one forward pass at
+ * a time.
  *
  * <p>Tensor parallelism (DESIGN.md §2): the same class runs one rank's part of the model, given that
  * rank's weights, its {@link LocalDims} and a {@link Communicator}. Row-parallel projections leave
@@ -103,33 +106,103 @@ public final class Transformer implements ForwardPass {
     }
 
     @Override
-    public KvCache newCache(KvCacheType type, int capacity) {
-        return KvCache.create(type, config.layers(), capacity, local.kvDim(config));
+    public KvCache newCache(KvCacheType type, KvShape shape) {
+        return KvCache.create(type, config.layers(), shape, local.kvDim(config));
     }
 
     @Override
     public void forward(KvCache cache, int[] tokens, int off, int m, int startPos, float[] logits, boolean allLogits) {
-        if (startPos + m > cache.capacity()) {
+        if (startPos + m > cache.sharedPositions()) {
             throw new IllegalArgumentException("positions up to " + (startPos + m) + " exceed the KV cache of "
-                    + cache.capacity() + " tokens");
+                    + cache.sharedPositions() + (cache.beams() > 1 ? " shared (prompt) tokens" : " tokens"));
         }
-        ModelConfig c = config;
-        int dim = c.dim();
         Scratch s = scratch.ensure(m);
         for (int i = 0; i < m; i++) {
-            int id = tokens[off + i];
-            if (id < 0 || id >= tokenEmbedding.rows()) {
-                throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + tokenEmbedding.rows());
-            }
-            tokenEmbedding.dequantizeRow(id, s.x, i * dim);
+            int pos = startPos + i;
+            s.rowCache[i] = cache;
+            s.rowBeam[i] = 0;
+            s.rowPos[i] = pos;
+            s.rowEntry[i] = pos;
+            embed(tokens[off + i], s, i);
         }
+        run(m, s, logits, allLogits);
+    }
+
+    @Override
+    public void forwardBatch(DecodeBatch batch, float[] logits) {
+        checkBatch(batch, logits);
+        int m = batch.size();
+        Scratch s = scratch.ensure(m);
+        for (int i = 0; i < m; i++) {
+            KvCache cache = batch.cache(i);
+            if (cache.beams() > 1 && batch.beam(i) == 0) {
+                cache.advanceBeams(batch.position(i), batch.parents(), i); // once per beam group, before any entry is read
+            }
+        }
+        for (int i = 0; i < m; i++) {
+            KvCache cache = batch.cache(i);
+            s.rowCache[i] = cache;
+            s.rowBeam[i] = batch.beam(i);
+            s.rowPos[i] = batch.position(i);
+            s.rowEntry[i] = cache.entryOf(batch.beam(i), batch.position(i));
+            embed(batch.token(i), s, i);
+        }
+        run(m, s, logits, true);
+    }
+
+    /**
+     * Throws, naming the row, unless {@link #forwardBatch} can run {@code batch} into {@code logits}:
+     * so a tensor-parallel driver can refuse a batch before its followers see it.
+     */
+    public void checkBatch(DecodeBatch batch, float[] logits) {
+        int m = batch.size();
+        if (m == 0) {
+            throw new IllegalArgumentException("an empty batch");
+        }
+        batch.checkComplete();
+        if (logits.length < (long) m * config.vocabSize()) {
+            throw new IllegalArgumentException("logits of " + logits.length + " floats for " + m + " rows of "
+                    + config.vocabSize());
+        }
+        for (int i = 0; i < m; i++) {
+            KvCache cache = batch.cache(i);
+            int pos = batch.position(i);
+            if (pos < 0 || pos >= cache.capacity()) {
+                throw new IllegalArgumentException("row " + i + ": position " + pos + " outside the KV cache of "
+                        + cache.capacity() + " tokens");
+            }
+            if (cache.beams() > 1 && batch.beam(i) == 0 && pos != cache.nextBeamPosition()) {
+                throw new IllegalArgumentException("row " + i + ": beam step at position " + pos + ", expected "
+                        + cache.nextBeamPosition() + (pos < cache.sharedPositions()
+                        ? " (the shared prompt runs through forward())" : ""));
+            }
+            checkToken(batch.token(i));
+        }
+    }
+
+    private void embed(int id, Scratch s, int row) {
+        checkToken(id);
+        tokenEmbedding.dequantizeRow(id, s.x, row * config.dim());
+    }
+
+    private void checkToken(int id) {
+        if (id < 0 || id >= tokenEmbedding.rows()) {
+            throw new IllegalArgumentException("token id " + id + " outside the vocabulary of " + tokenEmbedding.rows());
+        }
+    }
+
+    /** The layers and the output over the m rows of s (embedded, with their caches and positions). */
+    private void run(int m, Scratch s, float[] logits, boolean allLogits) {
+        ModelConfig c = config;
+        int dim = c.dim();
         for (int l = 0; l < layers.length; l++) {
             if (c.parallelResidual()) {
-                parallelResidualBlock(cache, l, m, startPos, s);
+                parallelResidualBlock(l, m, s);
             } else {
-                sequentialBlock(cache, l, m, startPos, s);
+                sequentialBlock(l, m, s);
             }
         }
+        s.clearRows(m); // the rows' caches are not kept past the call
         int rows = allLogits ? m : 1;
         int first = allLogits ? 0 : m - 1;
         System.arraycopy(s.x, first * dim, s.xb2, 0, rows * dim);
@@ -176,11 +249,11 @@ public final class Transformer implements ForwardPass {
     }
 
     /** x += attn(norm1(x)); x += ffn(norm2(x)) — Llama and non-parallel GPT-NeoX. */
-    private void sequentialBlock(KvCache cache, int l, int m, int startPos, Scratch s) {
+    private void sequentialBlock(int l, int m, Scratch s) {
         LayerWeights w = layers[l];
         int dim = config.dim();
         w.attnNorm().apply(s.xb, s.x, m, dim);
-        attention(cache, l, w, m, startPos, s);
+        attention(l, w, m, s);
         allReduce(s.xb2, m * dim);
         Ops.add(s.x, 0, s.x, 0, s.xb2, 0, m * dim);
         w.ffnNorm().apply(s.xb, s.x, m, dim);
@@ -190,11 +263,11 @@ public final class Transformer implements ForwardPass {
     }
 
     /** x += attn(norm1(x)) + ffn(norm2(x)) — GPT-NeoX/GPT-J parallel residual. */
-    private void parallelResidualBlock(KvCache cache, int l, int m, int startPos, Scratch s) {
+    private void parallelResidualBlock(int l, int m, Scratch s) {
         LayerWeights w = layers[l];
         int dim = config.dim();
         w.attnNorm().apply(s.xb, s.x, m, dim);
-        attention(cache, l, w, m, startPos, s);
+        attention(l, w, m, s);
         System.arraycopy(s.xb2, 0, s.residual, 0, m * dim);
         w.ffnNorm().apply(s.xb, s.x, m, dim); // both branches read the block's input
         feedForward(w, m, s);
@@ -204,7 +277,7 @@ public final class Transformer implements ForwardPass {
     }
 
     /** Reads s.xb (normed input), leaves the attention block's output projection in s.xb2. */
-    private void attention(KvCache cache, int l, LayerWeights w, int m, int startPos, Scratch s) {
+    private void attention(int l, LayerWeights w, int m, Scratch s) {
         ModelConfig c = config;
         int qDim = local.qDim(c);
         int kvDim = local.kvDim(c);
@@ -215,12 +288,12 @@ public final class Transformer implements ForwardPass {
             Projection.applyAll(pool, w.qkvParts(), s.xb, m, new float[][] {s.q, s.k, s.v});
         }
         for (int i = 0; i < m; i++) {
-            int pos = startPos + i;
+            int pos = s.rowPos[i];
             rope(s.q, i * qDim, local.heads(), pos);
             rope(s.k, i * kvDim, local.kvHeads(), pos);
-            cache.store(l, pos, s.k, i * kvDim, s.v, i * kvDim);
+            s.rowCache[i].store(l, s.rowEntry[i], s.k, i * kvDim, s.v, i * kvDim);
         }
-        attend(cache, l, m, startPos, s);
+        attend(l, m, s);
         w.out().apply(pool, s.att, m, s.xb2);
     }
 
@@ -256,8 +329,12 @@ public final class Transformer implements ForwardPass {
         }
     }
 
-    /** Causal softmax attention of every (token, head) over the cache, split across the pool. */
-    private void attend(KvCache cache, int l, int m, int startPos, Scratch s) {
+    /**
+     * Causal softmax attention of every (row, head) over its row's cache, split across the pool. A
+     * row reads positions 0..its own; those past the cache's shared prefix (a beam's own) are
+     * gathered through the beam's lineage.
+     */
+    private void attend(int l, int m, Scratch s) {
         ModelConfig c = config;
         int heads = local.heads();
         int hd = c.headDim();
@@ -268,12 +345,15 @@ public final class Transformer implements ForwardPass {
             for (int t = from; t < to; t++) {
                 int i = t / heads;
                 int h = t % heads;
-                int last = startPos + i;
+                KvCache cache = s.rowCache[i];
+                int last = s.rowPos[i];
+                int shared = cache.sharedPositions();
+                int[] lineage = cache.lineage(s.rowBeam[i]);
                 int qOff = i * qDim + h * hd;
                 int kvOff = local.kvHeadOf(h, c) * hd;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int p = 0; p <= last; p++) {
-                    float v = cache.dotKey(l, p, kvOff, s.q, qOff, hd) * scale;
+                    float v = cache.dotKey(l, p < shared ? p : lineage[p - shared], kvOff, s.q, qOff, hd) * scale;
                     scores[p] = v;
                     max = Math.max(max, v);
                 }
@@ -286,7 +366,7 @@ public final class Transformer implements ForwardPass {
                 java.util.Arrays.fill(s.att, qOff, qOff + hd, 0f);
                 float inv = 1f / sum;
                 for (int p = 0; p <= last; p++) {
-                    cache.addScaledValue(l, p, kvOff, scores[p] * inv, s.att, qOff, hd);
+                    cache.addScaledValue(l, p < shared ? p : lineage[p - shared], kvOff, scores[p] * inv, s.att, qOff, hd);
                 }
             }
         });

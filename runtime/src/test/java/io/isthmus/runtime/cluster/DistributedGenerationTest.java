@@ -183,7 +183,7 @@ class DistributedGenerationTest {
             assertThrows(IllegalArgumentException.class, () -> g.logitsAfter(new int[] {1, 1 << 20}));
             DriverForward d = cluster.driver();
             KvCache old = d.newCache(KvCacheType.F32, 8);
-            d.newCache(KvCacheType.F32, 8);
+            d.release(old);
             assertThrows(IllegalStateException.class,
                     () -> d.forward(old, new int[] {1}, 0, 1, 0, new float[d.config().vocabSize()], false));
             assertEquals(8, greedy(g, g.tokenize("Lily"), 8, true).tokenIds().length);

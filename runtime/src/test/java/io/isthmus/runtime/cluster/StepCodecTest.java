@@ -1,6 +1,7 @@
 package io.isthmus.runtime.cluster;
 
 import io.isthmus.runtime.model.KvCacheType;
+import io.isthmus.runtime.model.KvShape;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -25,6 +26,11 @@ class StepCodecTest {
                 Step.forward(3, 0, new int[] {1, 403, 407}, false),
                 Step.forward(3, 5, full, true),
                 Step.forward(9, 4095, new int[] {Integer.MAX_VALUE}, false),
+                Step.newSequence(4, KvCacheType.F32, KvShape.beams(17, 4, 49)),
+                Step.batch(List.of(new Step.Row(4, 0, 0, 17, 5), new Step.Row(4, 1, 3, 17, 6),
+                        new Step.Row(Long.MAX_VALUE, 0xffff, 0xffff, 1 << 20, Integer.MAX_VALUE))),
+                Step.batch(IntStream.range(0, StepCodec.MAX_ROWS).mapToObj(i -> new Step.Row(i, 0, 0, i, i)).toList()),
+                Step.release(4),
                 Step.shutdown(),
                 Step.keepAlive())) {
             assertEquals(s, StepCodec.decode(encoded(s)), s.toString());
@@ -35,7 +41,7 @@ class StepCodecTest {
 
     @Test
     void aFrameIsSmallAndBytesAfterTheBodyDoNotMatter() {
-        assertEquals(32 + 4 * 64, StepCodec.FRAME_BYTES);
+        assertEquals(40 + 20 * 64, StepCodec.FRAME_BYTES); // a batch step of 64 rows at most
         byte[] frame = encoded(Step.forward(1, 0, new int[] {1, 2}, false));
         frame[StepCodec.FRAME_BYTES - 1] = 42; // stale bytes of a longer earlier step
         assertArrayEquals(new int[] {1, 2}, StepCodec.decode(frame).tokens());
@@ -49,6 +55,10 @@ class StepCodecTest {
         assertThrows(IllegalArgumentException.class, () -> Step.forward(0, -1, new int[] {1}, false));
         assertThrows(IllegalArgumentException.class, () -> Step.newSequence(0, KvCacheType.F32, 0));
         assertThrows(IllegalArgumentException.class, () -> Step.newSequence(0, null, 8));
+        assertThrows(IllegalArgumentException.class, () -> Step.batch(List.of()));
+        assertThrows(IllegalArgumentException.class, () -> Step.batch(
+                IntStream.range(0, StepCodec.MAX_ROWS + 1).mapToObj(i -> new Step.Row(i, 0, 0, i, i)).toList()));
+        assertThrows(IllegalArgumentException.class, () -> new Step.Row(1, 1 << 16, 0, 0, 0));
     }
 
     @Test
@@ -77,6 +87,7 @@ class StepCodecTest {
         assertMessage("kind", resealed(good, 8, (byte) 17));
         assertMessage("NEW_SEQUENCE with 3 tokens", resealed(good, 8, (byte) Step.Kind.NEW_SEQUENCE.ordinal()));
         assertMessage("cache type", resealed(encoded(Step.newSequence(1, KvCacheType.F32, 8)), 10, (byte) 9));
+        assertMessage("BATCH body", resealed(good, 8, (byte) Step.Kind.BATCH.ordinal()));
 
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> StepCodec.decode(new byte[StepCodec.FRAME_BYTES - 1]));
@@ -88,10 +99,10 @@ class StepCodecTest {
         byte[] f = frame.clone();
         f[at] = value;
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        crc.update(f, 0, 28);
+        crc.update(f, 0, StepCodec.CRC_AT);
         int body = java.nio.ByteBuffer.wrap(f).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(4);
         crc.update(f, StepCodec.HEADER_BYTES, body);
-        java.nio.ByteBuffer.wrap(f).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(28, (int) crc.getValue());
+        java.nio.ByteBuffer.wrap(f).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(StepCodec.CRC_AT, (int) crc.getValue());
         return f;
     }
 

@@ -53,7 +53,7 @@ class ModelSpecParserTest {
         assertEquals(OptionalInt.empty(), spec.kvCache().maxTokens());
         assertEquals(128, spec.generation().maxNewTokens());
         assertEquals(SamplingParams.GREEDY, spec.generation().sampling());
-        assertEquals(1, spec.generation().beams());
+        assertEquals(io.isthmus.runtime.generate.BeamParams.NONE, spec.generation().beams());
         assertEquals(Optional.empty(), spec.server());
         assertEquals(Optional.of(dir.resolve("conf/model.yaml").toAbsolutePath()), spec.source());
     }
@@ -78,6 +78,8 @@ class ModelSpecParserTest {
                   repeat_last_n: 32
                   seed: 1234567890123
                   beams: 4
+                  length_penalty: 1.5
+                  early_stopping: true
                 server: { host: 0.0.0.0, port: 9000 }
                 """));
         assertEquals(Optional.of(dir.resolve("conf-tok.bin")), spec.tokenizer());
@@ -85,7 +87,8 @@ class ModelSpecParserTest {
         assertEquals(OptionalInt.of(2), spec.tensorParallel());
         assertEquals(OptionalInt.of(8), spec.threads());
         assertEquals(new KvCacheSpec(io.isthmus.runtime.model.KvCacheType.BF16, OptionalInt.of(4096)), spec.kvCache());
-        assertEquals(new GenerationSpec(64, new SamplingParams(0.7, 40, 0.9, 0.05, 1.1, 32, 1234567890123L), 4),
+        assertEquals(new GenerationSpec(64, new SamplingParams(0.7, 40, 0.9, 0.05, 1.1, 32, 1234567890123L),
+                        new io.isthmus.runtime.generate.BeamParams(4, 1.5, true)),
                 spec.generation());
         assertEquals(Optional.of(new ServerSpec("0.0.0.0", 9000)), spec.server());
     }
@@ -128,6 +131,8 @@ class ModelSpecParserTest {
         assertTrue(error("model: ../models/tiny.gguf\nthreads: 2.5\n")
                 .endsWith(": 'threads' must be a positive integer, got 2.5"));
         assertTrue(error("model: 3\n").endsWith(": 'model' must be a string, got 3"));
+        assertTrue(error("model: ../models/tiny.gguf\ngeneration: { early_stopping: yes please }\n")
+                .endsWith(": 'generation.early_stopping' must be true or false, got \"yes please\""));
     }
 
     @Test

@@ -4,8 +4,10 @@ import io.isthmus.runtime.kernel.RopeStyle;
 import io.isthmus.runtime.model.Activation;
 import io.isthmus.runtime.model.Architecture;
 import io.isthmus.runtime.model.ForwardPass;
+import io.isthmus.runtime.model.DecodeBatch;
 import io.isthmus.runtime.model.KvCache;
 import io.isthmus.runtime.model.KvCacheType;
+import io.isthmus.runtime.model.KvShape;
 import io.isthmus.runtime.model.ModelConfig;
 import io.isthmus.runtime.model.QkvLayout;
 import org.junit.jupiter.api.Test;
@@ -42,9 +44,14 @@ class PerplexityEvaluatorTest {
         }
 
         @Override
-        public KvCache newCache(KvCacheType type, int capacity) {
-            calls.add("cache " + capacity);
-            return KvCache.create(type, 1, capacity, 8);
+        public KvCache newCache(KvCacheType type, KvShape shape) {
+            calls.add("cache " + shape.capacity());
+            return KvCache.create(type, 1, shape, 8);
+        }
+
+        @Override
+        public void forwardBatch(DecodeBatch batch, float[] logits) {
+            throw new UnsupportedOperationException("perplexity runs whole windows, never batches");
         }
 
         @Override

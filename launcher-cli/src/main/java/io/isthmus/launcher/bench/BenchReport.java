@@ -1,0 +1,117 @@
+package io.isthmus.launcher.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A finished latency bench: its points, their speed-ups over the fewest ranks, and the files it
+ * writes: bench.csv, bench.json (runs included), bench.md (a Markdown table) and the charts.
+ *
+ * @param about what was measured where (model, machine, command), written into the JSON and Markdown
+ */
+public record BenchReport(List<LatencyPoint> points, Map<String, String> about) {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    public BenchReport {
+        points = List.copyOf(points);
+        about = Map.copyOf(about);
+    }
+
+    /** The point of the same case on the fewest ranks measured (itself when that is its own). */
+    LatencyPoint baseline(LatencyPoint p) {
+        LatencyPoint base = p;
+        for (LatencyPoint q : points) {
+            if (q.sameCase(p) && q.ranks() < base.ranks()) {
+                base = q;
+            }
+        }
+        return base;
+    }
+
+    /** Median prompt latency on the baseline's ranks ÷ on p's. */
+    public double promptSpeedup(LatencyPoint p) {
+        return baseline(p).promptMedian() / p.promptMedian();
+    }
+
+    public double perTokenSpeedup(LatencyPoint p) {
+        return baseline(p).perTokenMedian() / p.perTokenMedian();
+    }
+
+    /** Writes bench.csv, bench.json, bench.md and the charts into {@code dir}; returns the files. */
+    public List<Path> write(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        List<Path> files = new ArrayList<>();
+        files.add(Files.writeString(dir.resolve("bench.csv"), csv()));
+        files.add(Files.writeString(dir.resolve("bench.json"), JSON.writeValueAsString(json())));
+        files.add(Files.writeString(dir.resolve("bench.md"), markdown()));
+        files.addAll(BenchCharts.write(this, dir));
+        return files;
+    }
+
+    String csv() {
+        StringBuilder b = new StringBuilder("ranks,input_tokens,output_tokens,beams,batch,runs,prompt_ms_median,prompt_ms_p90,"
+                + "per_token_ms_median,per_token_ms_p90,prompt_speedup,per_token_speedup\n");
+        for (LatencyPoint p : points) {
+            b.append(String.format(Locale.ROOT, "%d,%d,%d,%d,%d,%d,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f%n", p.ranks(),
+                    p.inputTokens(), p.outputTokens(), p.beams(), p.batch(), p.runs(), p.promptMedian(), p.promptP90(),
+                    p.perTokenMedian(), p.perTokenP90(), promptSpeedup(p), perTokenSpeedup(p)));
+        }
+        return b.toString();
+    }
+
+    ObjectNode json() {
+        ObjectNode root = JSON.createObjectNode();
+        ObjectNode a = root.putObject("about");
+        about.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> a.put(e.getKey(), e.getValue()));
+        ArrayNode list = root.putArray("points");
+        for (LatencyPoint p : points) {
+            ObjectNode o = list.addObject();
+            o.put("ranks", p.ranks());
+            o.put("input_tokens", p.inputTokens());
+            o.put("output_tokens", p.outputTokens());
+            o.put("beams", p.beams());
+            o.put("batch", p.batch());
+            o.put("prompt_ms_median", round(p.promptMedian()));
+            o.put("prompt_ms_p90", round(p.promptP90()));
+            o.put("per_token_ms_median", round(p.perTokenMedian()));
+            o.put("per_token_ms_p90", round(p.perTokenP90()));
+            o.put("prompt_speedup", round(promptSpeedup(p)));
+            o.put("per_token_speedup", round(perTokenSpeedup(p)));
+            ArrayNode runs = o.putArray("runs");
+            for (int r = 0; r < p.runs(); r++) {
+                runs.addObject().put("prompt_ms", round(p.promptMs()[r])).put("per_token_ms", round(p.perTokenMs()[r]));
+            }
+        }
+        return root;
+    }
+
+    String markdown() {
+        StringBuilder b = new StringBuilder();
+        about.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .forEach(e -> b.append("- ").append(e.getKey()).append(": ").append(e.getValue()).append('\n'));
+        b.append('\n');
+        b.append("| ranks | in | out | beams | batch | runs | prompt ms (median) | prompt ms (p90) | ms/token (median) "
+                + "| ms/token (p90) | prompt speed-up | per-token speed-up |\n");
+        b.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (LatencyPoint p : points) {
+            b.append(String.format(Locale.ROOT, "| %d | %d | %d | %d | %d | %d | %.1f | %.1f | %.2f | %.2f | %.2f× | %.2f× |%n",
+                    p.ranks(), p.inputTokens(), p.outputTokens(), p.beams(), p.batch(), p.runs(), p.promptMedian(), p.promptP90(),
+                    p.perTokenMedian(), p.perTokenP90(), promptSpeedup(p), perTokenSpeedup(p)));
+        }
+        return b.toString();
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+}

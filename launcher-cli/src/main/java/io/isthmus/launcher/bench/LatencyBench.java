@@ -1,0 +1,87 @@
+package io.isthmus.launcher.bench;
+
+import io.isthmus.runtime.api.Engine;
+import io.isthmus.runtime.api.Generation;
+import io.isthmus.runtime.api.GenerationRequest;
+import io.isthmus.runtime.api.GenerationResult;
+import io.isthmus.runtime.generate.BeamParams;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Latency runs on an open engine, as DeepSpeed's Xeon latency experiments: for each prompt length,
+ * beam width and batch, one warm-up generation, then {@code repeat} timed ones of exactly
+ * {@code outputTokens} tokens (end-of-text ignored). Prompts are token ids (BOS, then a fixed
+ * pattern over the vocabulary), so any model, synthetic ones included, takes them.
+ */
+public final class LatencyBench {
+    private LatencyBench() {
+    }
+
+    /** Called after each generation (warm-up ones included), for a progress display. */
+    public interface Progress {
+        void runDone();
+    }
+
+    /**
+     * Runs every (prompt length, beam width, batch) point; a batch of n is n requests with the same
+     * prompt submitted at once, which the engine decodes together.
+     */
+    public static List<LatencyPoint> run(Engine engine, int ranks, int[] inputTokens, int outputTokens, int[] beams,
+                                         int[] batches, int repeat, Progress progress) throws InterruptedException {
+        int context = engine.config().contextLength();
+        List<LatencyPoint> points = new ArrayList<>();
+        for (int in : inputTokens) {
+            if (in + outputTokens > context) {
+                throw new IllegalArgumentException("--input-tokens " + in + " + --output-tokens " + outputTokens
+                        + " exceed the model's context of " + context + " tokens");
+            }
+            int[] prompt = prompt(in, engine.config().vocabSize(), engine.tokenizer().bosId());
+            for (int b : beams) {
+                for (int n : batches) {
+                    GenerationRequest req = GenerationRequest.ofTokens(prompt).withMaxTokens(outputTokens)
+                            .withIgnoreEos(true).withBeams(BeamParams.of(b));
+                    runBatch(engine, req, n); // warm-up: JIT, page cache, first-touch of the KV cache
+                    progress.runDone();
+                    double[] promptMs = new double[repeat];
+                    double[] perTokenMs = new double[repeat];
+                    for (int r = 0; r < repeat; r++) {
+                        List<GenerationResult> res = runBatch(engine, req, n);
+                        promptMs[r] = res.stream().mapToDouble(x -> x.timings().promptMs()).average().orElseThrow();
+                        perTokenMs[r] = res.stream().mapToDouble(x -> x.timings().perTokenMs()).average().orElseThrow();
+                        progress.runDone();
+                    }
+                    points.add(new LatencyPoint(ranks, in, outputTokens, b, n, promptMs, perTokenMs));
+                }
+            }
+        }
+        return points;
+    }
+
+    private static List<GenerationResult> runBatch(Engine engine, GenerationRequest req, int n) throws InterruptedException {
+        List<Generation> running = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            running.add(engine.submit(req, t -> { }));
+        }
+        List<GenerationResult> results = new ArrayList<>();
+        for (Generation g : running) {
+            results.add(g.await());
+        }
+        return results;
+    }
+
+    /** {@code n} token ids: BOS (when the model has one), then ids striding over the vocabulary. */
+    static int[] prompt(int n, int vocab, int bos) {
+        int[] ids = new int[n];
+        int first = 0;
+        if (bos >= 0 && n > 0) {
+            ids[0] = bos;
+            first = 1;
+        }
+        for (int i = first; i < n; i++) {
+            ids[i] = 3 + (int) ((i * 7919L) % (vocab - 3));
+        }
+        return ids;
+    }
+}

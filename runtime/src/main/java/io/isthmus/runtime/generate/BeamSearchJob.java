@@ -1,0 +1,236 @@
+package io.isthmus.runtime.generate;
+
+import io.isthmus.runtime.kernel.Ops;
+import io.isthmus.runtime.model.DecodeBatch;
+import io.isthmus.runtime.model.ForwardPass;
+import io.isthmus.runtime.model.KvCache;
+import io.isthmus.runtime.tokenizer.Tokenizer;
+
+import java.util.Arrays;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Beam search of width B over an indirect-access KV cache (transformers' algorithm): the prompt runs
+ * once into the cache's shared part; every step runs the B beams' last tokens as one batch, takes
+ * the best 2B continuations of all beams by summed log-probability, moves those ending in
+ * end-of-generation to the finished list (only if among the best B) and keeps the best B others
+ * as the next beams, each naming the beam it continues. The cache's beam-history table turns that
+ * into each beam's view of the past; nothing in the cache is copied. The search ends at the token
+ * limit, when the finished list says no running beam can win ({@link BeamHypotheses#done}), or
+ * when cancelled; the best finished sequence (running beams count as finished at the limit) is
+ * the result, streamed to the sink at the end.
+ */
+final class BeamSearchJob implements DecodeJob {
+    private final ForwardPass model;
+    private final Tokenizer tokenizer;
+    private final KvCache cache;
+    private final int[] prompt;
+    private final int maxNewTokens;
+    private final boolean ignoreEos;
+    private final TokenSink sink;
+    private final BooleanSupplier cancelled;
+    private final int beams;
+    private final int vocab;
+    private final BeamHypotheses finished;
+    /** tokens[b][0..length): the generated tokens of running beam b; next[] is the other buffer. */
+    private int[][] tokens, next;
+    private final double[] logProb;
+    private final int[] parent;
+    /** Candidates of a step: per beam its best 2B tokens, then the best 2B of all, best first. */
+    private final int[] topIds;
+    private final double[] candScore;
+    private final int[] candBeam, candToken;
+    private final Integer[] order;
+    private final double promptMs;
+    private int length;
+    private long decodeNanos;
+    private int decodeSteps;
+    private Generator.Output result;
+
+    BeamSearchJob(Generator generator, KvCache cache, int[] prompt, int maxNewTokens, BeamParams params,
+                  boolean ignoreEos, TokenSink sink, BooleanSupplier cancelled) {
+        this.model = generator.model();
+        this.tokenizer = generator.tokenizer();
+        this.cache = cache;
+        this.prompt = prompt;
+        this.maxNewTokens = maxNewTokens;
+        this.ignoreEos = ignoreEos;
+        this.sink = sink;
+        this.cancelled = cancelled;
+        this.beams = params.beams();
+        this.vocab = model.config().vocabSize();
+        if (2 * beams > vocab) {
+            throw new IllegalArgumentException(beams + " beams need a vocabulary of at least " + 2 * beams + " tokens");
+        }
+        this.finished = new BeamHypotheses(params);
+        this.tokens = new int[beams][Math.max(1, maxNewTokens)];
+        this.next = new int[beams][Math.max(1, maxNewTokens)];
+        this.logProb = new double[beams];
+        this.parent = new int[beams];
+        this.topIds = new int[2 * beams];
+        this.candScore = new double[beams * 2 * beams];
+        this.candBeam = new int[candScore.length];
+        this.candToken = new int[candScore.length];
+        this.order = new Integer[candScore.length];
+        float[] logits = new float[vocab];
+        long t0 = System.nanoTime();
+        generator.prefill(cache, prompt, logits);
+        this.promptMs = (System.nanoTime() - t0) / 1e6;
+        if (maxNewTokens <= 0) {
+            finish(StopReason.MAX_TOKENS, false);
+        } else {
+            select(logits, 0, 1); // one beam so far: the prompt
+        }
+    }
+
+    /**
+     * One step's choice from the logits of {@code live} beams (rows firstRow..): the next beams, the
+     * newly finished sequences, and whether to stop.
+     */
+    private void select(float[] logits, int firstRow, int live) {
+        int k = 2 * beams;
+        int n = 0;
+        for (int b = 0; b < live; b++) {
+            int off = (firstRow + b) * vocab;
+            double lse = Ops.logSumExp(logits, off, vocab);
+            int count = topTokens(logits, off, k);
+            for (int i = 0; i < count; i++) {
+                candScore[n] = logProb[b] + (logits[off + topIds[i]] - lse);
+                candBeam[n] = b;
+                candToken[n] = topIds[i];
+                order[n] = n;
+                n++;
+            }
+        }
+        // best first; equal scores: lower beam, then lower token (candidates were added in that order)
+        Arrays.sort(order, 0, n, (x, y) -> Double.compare(candScore[y], candScore[x]) != 0
+                ? Double.compare(candScore[y], candScore[x]) : Integer.compare(x, y));
+        int kept = 0;
+        // transformers looks at the best 2B only; with several end-of-generation ids more than B of
+        // them can be there, and then the next non-ending candidates fill the beams
+        for (int rank = 0; rank < n && kept < beams; rank++) {
+            int c = order[rank];
+            int b = candBeam[c];
+            if (!ignoreEos && tokenizer.isEndOfGeneration(candToken[c])) {
+                if (rank < beams) {
+                    finished.add(Arrays.copyOf(tokens[b], length), candScore[c], length + 1, true);
+                }
+                continue;
+            }
+            System.arraycopy(tokens[b], 0, next[kept], 0, length);
+            next[kept][length] = candToken[c];
+            parent[kept] = b;
+            logProb[kept] = candScore[c];
+            kept++;
+        }
+        if (kept == 0) { // every candidate ends the sequence
+            finish(StopReason.END_OF_GENERATION, false);
+            return;
+        }
+        for (int b = kept; b < beams; b++) { // too few candidates: copies of the best beam that can never win
+            System.arraycopy(next[0], 0, next[b], 0, length + 1);
+            parent[b] = parent[0];
+            logProb[b] = Double.NEGATIVE_INFINITY;
+        }
+        int[][] t = tokens;
+        tokens = next;
+        next = t;
+        length++;
+        if (finished.done(candScore[order[0]], length)) {
+            finish(StopReason.END_OF_GENERATION, false);
+        } else if (length >= maxNewTokens) {
+            finish(StopReason.MAX_TOKENS, true);
+        } else if (cancelled.getAsBoolean()) {
+            finish(StopReason.CANCELLED, true);
+        } else if (prompt.length + length - 1 >= cache.capacity()) {
+            finish(StopReason.CONTEXT_FULL, true);
+        }
+    }
+
+    /** The best {@code k} token ids of the logits row at {@code off} into topIds, best first (ties: lower id). */
+    private int topTokens(float[] logits, int off, int k) {
+        int count = 0;
+        for (int id = 0; id < vocab; id++) {
+            float v = logits[off + id];
+            if (count == k && !(v > logits[off + topIds[k - 1]])) {
+                continue;
+            }
+            int at = count == k ? k - 1 : count++;
+            while (at > 0 && v > logits[off + topIds[at - 1]]) {
+                topIds[at] = topIds[at - 1];
+                at--;
+            }
+            topIds[at] = id;
+        }
+        return count;
+    }
+
+    @Override
+    public int rows() {
+        return beams;
+    }
+
+    @Override
+    public void addRows(DecodeBatch batch) {
+        int pos = prompt.length + length - 1;
+        for (int b = 0; b < beams; b++) {
+            batch.add(cache, b, parent[b], pos, tokens[b][length - 1]);
+        }
+    }
+
+    @Override
+    public void accept(float[] logits, int firstRow, long stepNanos) {
+        decodeNanos += stepNanos;
+        decodeSteps++;
+        select(logits, firstRow, beams);
+    }
+
+    /** Ends the search; {@code addRunning}: the running beams compete as finished sequences (at a limit). */
+    private void finish(StopReason why, boolean addRunning) {
+        if (addRunning) {
+            for (int b = 0; b < beams && length > 0; b++) {
+                finished.add(Arrays.copyOf(tokens[b], length), logProb[b], length, false);
+            }
+        }
+        BeamHypotheses.Hypothesis best = finished.best();
+        int[] ids = best == null ? new int[0] : best.tokens();
+        StopReason reason = best != null && best.endedByEos() ? StopReason.END_OF_GENERATION
+                : why == StopReason.END_OF_GENERATION ? StopReason.MAX_TOKENS : why;
+        Utf8StreamDecoder utf8 = new Utf8StreamDecoder();
+        StringBuilder text = new StringBuilder();
+        for (int id : ids) {
+            String piece = utf8.push(tokenizer.tokenBytes(id));
+            text.append(piece);
+            sink.accept(id, piece);
+        }
+        String rest = utf8.flush();
+        if (!rest.isEmpty()) {
+            text.append(rest);
+            sink.accept(-1, rest);
+        }
+        model.release(cache);
+        GenerationTimings timings = new GenerationTimings(promptMs, prompt.length, decodeNanos / 1e6, decodeSteps);
+        result = new Generator.Output(prompt, ids, text.toString(), reason,
+                timings, best == null ? Double.NaN : best.score());
+    }
+
+    @Override
+    public void abandon() {
+        if (result == null) {
+            model.release(cache);
+        }
+    }
+
+    @Override
+    public boolean done() {
+        return result != null;
+    }
+
+    @Override
+    public Generator.Output result() {
+        if (result == null) {
+            throw new IllegalStateException("the beam search has not finished");
+        }
+        return result;
+    }
+}
