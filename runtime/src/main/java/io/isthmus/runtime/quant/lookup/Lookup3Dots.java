@@ -91,7 +91,9 @@ final class Lookup3Dots extends RowTables {
                         .fma(FloatVector.fromArray(F, x, c + 112), a3);
             }
         }
-        return a0.add(a1).add(a2.add(a3)).reduceLanes(ADD) + rest(row, offLo, offHi, x, xo);
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(ADD) + rest(row, offLo, offHi, x, xo);
+        prepareNext(row);
+        return sum;
     }
 
     @Override
@@ -134,6 +136,7 @@ final class Lookup3Dots extends RowTables {
         out[1] = a1.reduceLanes(ADD) + rest(row, offLo, offHi, x, x1);
         out[2] = a2.reduceLanes(ADD) + rest(row, offLo, offHi, x, x2);
         out[3] = a3.reduceLanes(ADD) + rest(row, offLo, offHi, x, x3);
+        prepareNext(row);
     }
 
     /** The columns past the last whole chunk (see {@link Lookup4Dots}). */

@@ -68,7 +68,9 @@ final class Lookup4Dots extends RowTables {
                 a3 = v.lanewise(LSHR, 28).selectFrom(t3a, t3b).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 112), a3);
             }
         }
-        return a0.add(a1).add(a2.add(a3)).reduceLanes(ADD) + rest(row, off, x, xo);
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(ADD) + rest(row, off, x, xo);
+        prepareNext(row);
+        return sum;
     }
 
     @Override
@@ -107,6 +109,7 @@ final class Lookup4Dots extends RowTables {
         out[1] = a1.reduceLanes(ADD) + rest(row, off, x, x1);
         out[2] = a2.reduceLanes(ADD) + rest(row, off, x, x2);
         out[3] = a3.reduceLanes(ADD) + rest(row, off, x, x3);
+        prepareNext(row);
     }
 
     /**
