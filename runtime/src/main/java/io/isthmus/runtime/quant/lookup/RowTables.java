@@ -39,11 +39,16 @@ abstract class RowTables implements RowTiles.RowDots {
     private int spareRow = -1;
     /** Offsets from a chunk's first table to those of its columns 32, 64 and 96 (groups are 32 to 256 wide). */
     final int slot1, slot2, slot3;
-    private final int groupShift;
-    private final float[] levels;
-    private final GroupScales scales;
-    private final GroupScales mins;
+    final int groupShift;
+    /** The tensor's levels, repeated to 16 entries. */
+    final float[] levels;
+    final GroupScales scales;
+    final GroupScales mins;
     private final int groups;
+    /** Σ x over the whole-chunk columns of each group, for the x row at {@link #sumsAt} of {@link #sumsOf}. */
+    private final float[] groupSums;
+    private float[] sumsOf;
+    private int sumsAt = -1;
     private final int rows;
     private int tableRow = -1;
 
@@ -61,6 +66,7 @@ abstract class RowTables implements RowTiles.RowDots {
         this.tables = new float[ENTRIES * groups];
         this.spare = new float[ENTRIES * groups];
         this.rows = w.rows();
+        this.groupSums = mins == null ? null : new float[groups];
         int g = w.group();
         this.slot1 = ENTRIES * (32 / g);
         this.slot2 = ENTRIES * (64 / g);
@@ -109,6 +115,35 @@ abstract class RowTables implements RowTiles.RowDots {
                 FloatVector.fromArray(F, levels, p).fma(scale, min).intoArray(into, ENTRIES * g + p);
             }
         }
+    }
+
+    /**
+     * Σ_g min[row][g]·Σ_{c in g} x[xo + c] over the columns of whole chunks: the minimums' share of
+     * a dot product whose levels were scaled but not shifted (0 for formats without minimums).
+     */
+    final float minTerm(int row, float[] x, int xo) {
+        if (mins == null) {
+            return 0;
+        }
+        int end = k / CodePlanes.CHUNK * CodePlanes.CHUNK;
+        if (x != sumsOf || xo != sumsAt) {
+            for (int g = 0; g < groups; g++) {
+                float s = 0;
+                for (int c = g << groupShift, to = Math.min(end, (g + 1) << groupShift); c < to; c++) {
+                    s += x[xo + c];
+                }
+                groupSums[g] = s;
+            }
+            sumsOf = x;
+            sumsAt = xo;
+        }
+        short[] m = mins.halves();
+        int mi = mins.rowIndex(row);
+        float sum = 0;
+        for (int g = 0; g < groups; g++) {
+            sum += Float.float16ToFloat(m[mi + g]) * groupSums[g];
+        }
+        return sum;
     }
 
     /** Offset in {@link #tables} of the table for column {@code col}. */
