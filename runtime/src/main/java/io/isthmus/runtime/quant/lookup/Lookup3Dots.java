@@ -143,7 +143,6 @@ final class Lookup3Dots extends RowTables {
         out[1] = a1.reduceLanes(ADD) + rest(row, offLo, offHi, x, x1);
         out[2] = a2.reduceLanes(ADD) + rest(row, offLo, offHi, x, x2);
         out[3] = a3.reduceLanes(ADD) + rest(row, offLo, offHi, x, x3);
-        prepareNext(row);
     }
 
     /** The columns past the last whole chunk (see {@link Lookup4Dots}). */

@@ -15,9 +15,9 @@ import jdk.incubator.vector.IntVector;
 
 /**
  * 4-bit codes: a chunk of 128 columns is one int per stored lane (16 × 4 bytes), slab j in its
- * nibble j. Per slab: a shift, a permute of the group's table, an fma; the four accumulators of
- * dot1 take two slabs each, so no fma waits on the one before. Tables change every 32 columns at
- * most (groups are at least 32 wide), so a chunk uses four table slots.
+ * nibble j. Per slab: a shift, a permute (with the mask the API adds to wrap its index), an fma;
+ * the four accumulators take two slabs each, so no fma waits on the one before. Groups are at least
+ * 32 wide, so a chunk has at most four scales or tables, one per 32-column slot.
  */
 final class Lookup4Dots extends RowTables {
 
@@ -123,7 +123,6 @@ final class Lookup4Dots extends RowTables {
         out[1] = a1.reduceLanes(ADD) + rest(row, off, x, x1);
         out[2] = a2.reduceLanes(ADD) + rest(row, off, x, x2);
         out[3] = a3.reduceLanes(ADD) + rest(row, off, x, x3);
-        prepareNext(row);
     }
 
     /**

@@ -9,13 +9,16 @@ import io.isthmus.runtime.quant.packing.GroupScales;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * What the lookup kernels share: before a row is multiplied, each of its groups gets its own
- * 16-entry table {@code level·scale + min} (one vector fma per group, {@code 16 · groups} floats of
- * scratch that stay in L1), and a code then decodes by a two-register lane permute
- * ({@code idx.selectFrom(a, b)}, which wraps its indexes): at 256 bits a and b are the table's two
- * halves, at 512 bits both are the whole table. 3-bit tables repeat their 8 levels twice, so
- * the index bits above the code's are ignored either way. Vectors of fewer than 8 lanes take
- * {@link #scalarDot}. One instance per {@code matmul} call (it owns the scratch); not thread-safe.
+ * What the lookup kernels share. A code decodes by a two-register lane permute of a 16-entry
+ * table ({@code idx.selectFrom(a, b)}, which wraps its indexes): at 256 bits a and b are the
+ * table's two halves, at 512 bits both are the whole table. 3-bit tables repeat their 8 levels
+ * twice, so the index bits above the code's are ignored either way. For one x row the kernels look
+ * up the unscaled levels and scale each 32-column slot's sum once ({@link #minTerm} adds the
+ * minimums); for tiles of four x rows, where a decoded weight serves four products, each group
+ * of the row gets its own table {@code level·scale + min} first ({@link #prepare}: one vector fma
+ * per group into {@code 16 · groups} floats of scratch that stay in L1). Vectors of fewer than 8
+ * lanes take {@link #scalarDot}. One instance per {@code matmul} call (it owns the scratch); not
+ * thread-safe.
  *
  * <p>The kernels write the decode out in their loops instead of calling a helper: C2 stops
  * inlining ordinary methods into a method this full of vector code, and a helper that takes or
@@ -32,11 +35,8 @@ abstract class RowTables implements RowTiles.RowDots {
 
     final CodePlanes codes;
     final int k;
-    /** The current row's tables: one 16-entry table per group. */
-    float[] tables;
-    /** The next row's tables, built ahead (see {@link #prepareNext}). */
-    private float[] spare;
-    private int spareRow = -1;
+    /** The tables of row {@link #tableRow}: one 16-entry table per group. */
+    final float[] tables;
     /** Offsets from a chunk's first table to those of its columns 32, 64 and 96 (groups are 32 to 256 wide). */
     final int slot1, slot2, slot3;
     final int groupShift;
@@ -49,7 +49,6 @@ abstract class RowTables implements RowTiles.RowDots {
     private final float[] groupSums;
     private float[] sumsOf;
     private int sumsAt = -1;
-    private final int rows;
     private int tableRow = -1;
 
     RowTables(LookupMatrix w, float[] table) {
@@ -64,8 +63,6 @@ abstract class RowTables implements RowTiles.RowDots {
             levels[i] = table[i % table.length];
         }
         this.tables = new float[ENTRIES * groups];
-        this.spare = new float[ENTRIES * groups];
-        this.rows = w.rows();
         this.groupSums = mins == null ? null : new float[groups];
         int g = w.group();
         this.slot1 = ENTRIES * (32 / g);
@@ -73,37 +70,11 @@ abstract class RowTables implements RowTiles.RowDots {
         this.slot3 = ENTRIES * (96 / g);
     }
 
-    /** Makes {@link #tables} those of {@code row}: built ahead, already there, or built now. */
+    /** Builds the group tables of {@code row} unless they are already there. */
     final void prepare(int row) {
         if (row == tableRow) {
             return;
         }
-        if (row == spareRow) {
-            float[] t = tables;
-            tables = spare;
-            spare = t;
-            spareRow = -1;
-        } else {
-            build(row, tables);
-        }
-        tableRow = row;
-    }
-
-    /**
-     * Builds the next row's tables into the spare buffer once this row is done. Built just before
-     * use, the kernel's table loads would wait for the stores: a 64-byte store that straddles two
-     * cache lines (heap arrays are not 64-byte aligned) does not forward to the load, which then
-     * waits for it to reach L1 (measured: tables built on use cost 30-50 % of a 4-bit GEMV).
-     */
-    final void prepareNext(int row) {
-        int next = row + 1;
-        if (next < rows && next != spareRow && next != tableRow) {
-            build(next, spare);
-            spareRow = next;
-        }
-    }
-
-    private void build(int row, float[] into) {
         short[] s = scales.halves();
         int si = scales.rowIndex(row);
         short[] mh = mins == null ? null : mins.halves();
@@ -112,9 +83,10 @@ abstract class RowTables implements RowTiles.RowDots {
             float scale = Float.float16ToFloat(s[si + g]);
             float min = mh == null ? 0f : Float.float16ToFloat(mh[mi + g]);
             for (int p = 0; p < ENTRIES; p += LANES) {
-                FloatVector.fromArray(F, levels, p).fma(scale, min).intoArray(into, ENTRIES * g + p);
+                FloatVector.fromArray(F, levels, p).fma(scale, min).intoArray(tables, ENTRIES * g + p);
             }
         }
+        tableRow = row;
     }
 
     /**
