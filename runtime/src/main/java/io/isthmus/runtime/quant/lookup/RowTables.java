@@ -1,12 +1,17 @@
 package io.isthmus.runtime.quant.lookup;
 
 import static io.isthmus.runtime.kernel.VectorSettings.F;
+import static io.isthmus.runtime.kernel.VectorSettings.I;
+import static io.isthmus.runtime.kernel.VectorSettings.S;
 import static io.isthmus.runtime.kernel.VectorSettings.LANES;
 
 import io.isthmus.runtime.kernel.RowTiles;
 import io.isthmus.runtime.quant.packing.CodePlanes;
 import io.isthmus.runtime.quant.packing.GroupScales;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * What the lookup kernels share. A code decodes by a two-register lane permute of a 16-entry
@@ -111,8 +116,15 @@ abstract class RowTables implements RowTiles.RowDots {
         }
         short[] m = mins.halves();
         int mi = mins.rowIndex(row);
-        float sum = 0;
-        for (int g = 0; g < groups; g++) {
+        FloatVector acc = FloatVector.zero(F);
+        int g = 0;
+        for (; g + LANES <= groups; g += LANES) { // f16 to f32 in registers, as F16Kernel: sign-extend, shift, mask, rescale by 2^112
+            acc = ((IntVector) ShortVector.fromArray(S, m, mi + g).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f)
+                    .fma(FloatVector.fromArray(F, groupSums, g), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; g < groups; g++) {
             sum += Float.float16ToFloat(m[mi + g]) * groupSums[g];
         }
         return sum;
