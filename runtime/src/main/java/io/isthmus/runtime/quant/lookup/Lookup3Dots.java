@@ -45,53 +45,62 @@ final class Lookup3Dots extends RowTables {
         this.hi = codes.plane(1);
     }
 
+    /** One x row: unscaled lookups, scaled per 32-column slot, as in {@link Lookup4Dots#dot1}. */
     @Override
     public float dot1(int row, float[] x, int xo) {
         if (!VECTOR) {
             return scalarDot(row, x, xo);
         }
-        prepare(row);
-        float[] t = tables;
+        short[] sh = scales.halves();
+        int si = scales.rowIndex(row);
+        int gs = groupShift;
+        IntVector la = FloatVector.fromArray(F, levels, 0).reinterpretAsInts();
+        IntVector lb = SECOND == 0 ? la : FloatVector.fromArray(F, levels, SECOND).reinterpretAsInts();
         long offLo = codes.rowOffset(0, row), offHi = codes.rowOffset(1, row);
         int full = k / CHUNK;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        boolean oneGroup = slot3 == 0, twoGroups = slot1 == 0; // see Lookup4Dots
         for (int ch = 0; ch < full; ch++) {
             long oLo = offLo + (long) ch * LO_BYTES, oHi = offHi + (long) ch * HI_BYTES;
             int col = ch * CHUNK;
-            int s0 = tableAt(col), s1 = s0 + slot1, s2 = s0 + slot2, s3 = s0 + slot3;
-            IntVector t0a = FloatVector.fromArray(F, t, s0).reinterpretAsInts();
-            IntVector t0b = SECOND == 0 ? t0a : FloatVector.fromArray(F, t, s0 + SECOND).reinterpretAsInts();
-            IntVector t1a = FloatVector.fromArray(F, t, s1).reinterpretAsInts();
-            IntVector t1b = SECOND == 0 ? t1a : FloatVector.fromArray(F, t, s1 + SECOND).reinterpretAsInts();
-            IntVector t2a = FloatVector.fromArray(F, t, s2).reinterpretAsInts();
-            IntVector t2b = SECOND == 0 ? t2a : FloatVector.fromArray(F, t, s2 + SECOND).reinterpretAsInts();
-            IntVector t3a = FloatVector.fromArray(F, t, s3).reinterpretAsInts();
-            IntVector t3b = SECOND == 0 ? t3a : FloatVector.fromArray(F, t, s3 + SECOND).reinterpretAsInts();
+            float s0 = Float.float16ToFloat(sh[si + (col >>> gs)]);
+            float s1 = twoGroups ? s0 : Float.float16ToFloat(sh[si + ((col + 32) >>> gs)]);
+            float s2 = oneGroup ? s0 : Float.float16ToFloat(sh[si + ((col + 64) >>> gs)]);
+            float s3 = twoGroups ? s2 : Float.float16ToFloat(sh[si + ((col + 96) >>> gs)]);
             for (int p = 0; p < SLAB; p += LANES) {
                 IntVector l = (IntVector) ShortVector.fromMemorySegment(S, lo, oLo + 2L * p, LE).convertShape(S2I, I, 0);
                 int at = p / B.length() * B.length(); // B holds at least LANES bytes: take its part
                 IntVector h = ((IntVector) ByteVector.fromMemorySegment(B, hi, oHi + at, LE)
                         .convertShape(B2I, I, (p - at) / LANES)).lanewise(LSHL, 2);
                 int c = xo + col + p;
-                a0 = l.bitwiseBlend(h, BIT2).selectFrom(t0a, t0b).reinterpretAsFloats()
-                        .fma(FloatVector.fromArray(F, x, c), a0);
-                a1 = l.lanewise(LSHR, 2).bitwiseBlend(h.lanewise(LSHR, 1), BIT2).selectFrom(t0a, t0b).reinterpretAsFloats()
-                        .fma(FloatVector.fromArray(F, x, c + 16), a1);
-                a2 = l.lanewise(LSHR, 4).bitwiseBlend(h.lanewise(LSHR, 2), BIT2).selectFrom(t1a, t1b).reinterpretAsFloats()
-                        .fma(FloatVector.fromArray(F, x, c + 32), a2);
-                a3 = l.lanewise(LSHR, 6).bitwiseBlend(h.lanewise(LSHR, 3), BIT2).selectFrom(t1a, t1b).reinterpretAsFloats()
-                        .fma(FloatVector.fromArray(F, x, c + 48), a3);
-                a0 = l.lanewise(LSHR, 8).bitwiseBlend(h.lanewise(LSHR, 4), BIT2).selectFrom(t2a, t2b).reinterpretAsFloats()
-                        .fma(FloatVector.fromArray(F, x, c + 64), a0);
-                a1 = l.lanewise(LSHR, 10).bitwiseBlend(h.lanewise(LSHR, 5), BIT2).selectFrom(t2a, t2b).reinterpretAsFloats()
-                        .fma(FloatVector.fromArray(F, x, c + 80), a1);
-                a2 = l.lanewise(LSHR, 12).bitwiseBlend(h.lanewise(LSHR, 6), BIT2).selectFrom(t3a, t3b).reinterpretAsFloats()
-                        .fma(FloatVector.fromArray(F, x, c + 96), a2);
-                a3 = l.lanewise(LSHR, 14).bitwiseBlend(h.lanewise(LSHR, 7), BIT2).selectFrom(t3a, t3b).reinterpretAsFloats()
-                        .fma(FloatVector.fromArray(F, x, c + 112), a3);
+                FloatVector p0 = l.bitwiseBlend(h, BIT2).selectFrom(la, lb).reinterpretAsFloats()
+                        .mul(FloatVector.fromArray(F, x, c));
+                FloatVector p1 = l.lanewise(LSHR, 4).bitwiseBlend(h.lanewise(LSHR, 2), BIT2).selectFrom(la, lb)
+                        .reinterpretAsFloats().mul(FloatVector.fromArray(F, x, c + 32));
+                FloatVector p2 = l.lanewise(LSHR, 8).bitwiseBlend(h.lanewise(LSHR, 4), BIT2).selectFrom(la, lb)
+                        .reinterpretAsFloats().mul(FloatVector.fromArray(F, x, c + 64));
+                FloatVector p3 = l.lanewise(LSHR, 12).bitwiseBlend(h.lanewise(LSHR, 6), BIT2).selectFrom(la, lb)
+                        .reinterpretAsFloats().mul(FloatVector.fromArray(F, x, c + 96));
+                p0 = l.lanewise(LSHR, 2).bitwiseBlend(h.lanewise(LSHR, 1), BIT2).selectFrom(la, lb).reinterpretAsFloats()
+                        .fma(FloatVector.fromArray(F, x, c + 16), p0);
+                p1 = l.lanewise(LSHR, 6).bitwiseBlend(h.lanewise(LSHR, 3), BIT2).selectFrom(la, lb).reinterpretAsFloats()
+                        .fma(FloatVector.fromArray(F, x, c + 48), p1);
+                p2 = l.lanewise(LSHR, 10).bitwiseBlend(h.lanewise(LSHR, 5), BIT2).selectFrom(la, lb).reinterpretAsFloats()
+                        .fma(FloatVector.fromArray(F, x, c + 80), p2);
+                p3 = l.lanewise(LSHR, 14).bitwiseBlend(h.lanewise(LSHR, 7), BIT2).selectFrom(la, lb).reinterpretAsFloats()
+                        .fma(FloatVector.fromArray(F, x, c + 112), p3);
+                a0 = p0.fma(FloatVector.broadcast(F, s0), a0);
+                a1 = p1.fma(FloatVector.broadcast(F, s1), a1);
+                a2 = p2.fma(FloatVector.broadcast(F, s2), a2);
+                a3 = p3.fma(FloatVector.broadcast(F, s3), a3);
             }
         }
-        return a0.add(a1).add(a2.add(a3)).reduceLanes(ADD) + rest(row, offLo, offHi, x, xo);
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(ADD) + minTerm(row, x, xo);
+        if (full * CHUNK < k) {
+            prepare(row);
+            sum += rest(row, offLo, offHi, x, xo);
+        }
+        return sum;
     }
 
     @Override

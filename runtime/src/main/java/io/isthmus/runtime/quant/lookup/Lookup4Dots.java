@@ -15,9 +15,9 @@ import jdk.incubator.vector.IntVector;
 
 /**
  * 4-bit codes: a chunk of 128 columns is one int per stored lane (16 × 4 bytes), slab j in its
- * nibble j. Per slab: a shift, a permute of the group's table, an fma; the four accumulators of
- * dot1 take two slabs each, so no fma waits on the one before. Tables change every 32 columns at
- * most (groups are at least 32 wide), so a chunk uses four table slots.
+ * nibble j. Per slab: a shift, a permute (with the mask the API adds to wrap its index), an fma;
+ * the four accumulators take two slabs each, so no fma waits on the one before. Groups are at least
+ * 32 wide, so a chunk has at most four scales or tables, one per 32-column slot.
  */
 final class Lookup4Dots extends RowTables {
 
@@ -33,42 +33,58 @@ final class Lookup4Dots extends RowTables {
         this.seg = codes.plane(0);
     }
 
+    /**
+     * One x row: levels are looked up unscaled (a table that never changes), each 32-column slot's
+     * two slabs summed, and the sum scaled once by its group's scale; an asymmetric format's
+     * minimums add {@code Σ_g min_g · Σ_{c in g} x_c} at the end ({@link #minTerm}). This needs no
+     * per-row tables, which cost more than they save for a single x row.
+     */
     @Override
     public float dot1(int row, float[] x, int xo) {
         if (!VECTOR) {
             return scalarDot(row, x, xo);
         }
-        prepare(row);
-        float[] t = tables;
+        short[] sh = scales.halves();
+        int si = scales.rowIndex(row);
+        int gs = groupShift;
+        IntVector la = FloatVector.fromArray(F, levels, 0).reinterpretAsInts();
+        IntVector lb = SECOND == 0 ? la : FloatVector.fromArray(F, levels, SECOND).reinterpretAsInts();
         long off = codes.rowOffset(0, row);
         int full = k / CHUNK;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        // a chunk spans one group of 128 or more, two of 64, four of 32: the tests are
+        // loop-invariant, so C2 unswitches the loop instead of reading scales it has
+        boolean oneGroup = slot3 == 0, twoGroups = slot1 == 0;
         for (int ch = 0; ch < full; ch++) {
             long o = off + (long) ch * CHUNK_BYTES;
             int col = ch * CHUNK;
-            int s0 = tableAt(col), s1 = s0 + slot1, s2 = s0 + slot2, s3 = s0 + slot3;
-            IntVector t0a = FloatVector.fromArray(F, t, s0).reinterpretAsInts();
-            IntVector t0b = SECOND == 0 ? t0a : FloatVector.fromArray(F, t, s0 + SECOND).reinterpretAsInts();
-            IntVector t1a = FloatVector.fromArray(F, t, s1).reinterpretAsInts();
-            IntVector t1b = SECOND == 0 ? t1a : FloatVector.fromArray(F, t, s1 + SECOND).reinterpretAsInts();
-            IntVector t2a = FloatVector.fromArray(F, t, s2).reinterpretAsInts();
-            IntVector t2b = SECOND == 0 ? t2a : FloatVector.fromArray(F, t, s2 + SECOND).reinterpretAsInts();
-            IntVector t3a = FloatVector.fromArray(F, t, s3).reinterpretAsInts();
-            IntVector t3b = SECOND == 0 ? t3a : FloatVector.fromArray(F, t, s3 + SECOND).reinterpretAsInts();
+            float s0 = Float.float16ToFloat(sh[si + (col >>> gs)]);
+            float s1 = twoGroups ? s0 : Float.float16ToFloat(sh[si + ((col + 32) >>> gs)]);
+            float s2 = oneGroup ? s0 : Float.float16ToFloat(sh[si + ((col + 64) >>> gs)]);
+            float s3 = twoGroups ? s2 : Float.float16ToFloat(sh[si + ((col + 96) >>> gs)]);
             for (int p = 0; p < SLAB; p += LANES) { // one pass at 512 bits, two at 256
                 IntVector v = IntVector.fromMemorySegment(I, seg, o + 4L * p, LE);
                 int c = xo + col + p;
-                a0 = v.selectFrom(t0a, t0b).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c), a0);
-                a1 = v.lanewise(LSHR, 4).selectFrom(t0a, t0b).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 16), a1);
-                a2 = v.lanewise(LSHR, 8).selectFrom(t1a, t1b).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 32), a2);
-                a3 = v.lanewise(LSHR, 12).selectFrom(t1a, t1b).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 48), a3);
-                a0 = v.lanewise(LSHR, 16).selectFrom(t2a, t2b).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 64), a0);
-                a1 = v.lanewise(LSHR, 20).selectFrom(t2a, t2b).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 80), a1);
-                a2 = v.lanewise(LSHR, 24).selectFrom(t3a, t3b).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 96), a2);
-                a3 = v.lanewise(LSHR, 28).selectFrom(t3a, t3b).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 112), a3);
+                FloatVector p0 = v.selectFrom(la, lb).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, c));
+                FloatVector p1 = v.lanewise(LSHR, 8).selectFrom(la, lb).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, c + 32));
+                FloatVector p2 = v.lanewise(LSHR, 16).selectFrom(la, lb).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, c + 64));
+                FloatVector p3 = v.lanewise(LSHR, 24).selectFrom(la, lb).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, c + 96));
+                p0 = v.lanewise(LSHR, 4).selectFrom(la, lb).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 16), p0);
+                p1 = v.lanewise(LSHR, 12).selectFrom(la, lb).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 48), p1);
+                p2 = v.lanewise(LSHR, 20).selectFrom(la, lb).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 80), p2);
+                p3 = v.lanewise(LSHR, 28).selectFrom(la, lb).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 112), p3);
+                a0 = p0.fma(FloatVector.broadcast(F, s0), a0);
+                a1 = p1.fma(FloatVector.broadcast(F, s1), a1);
+                a2 = p2.fma(FloatVector.broadcast(F, s2), a2);
+                a3 = p3.fma(FloatVector.broadcast(F, s3), a3);
             }
         }
-        return a0.add(a1).add(a2.add(a3)).reduceLanes(ADD) + rest(row, off, x, xo);
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(ADD) + minTerm(row, x, xo);
+        if (full * CHUNK < k) {
+            prepare(row);
+            sum += rest(row, off, x, xo);
+        }
+        return sum;
     }
 
     @Override

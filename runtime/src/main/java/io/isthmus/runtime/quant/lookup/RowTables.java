@@ -1,21 +1,29 @@
 package io.isthmus.runtime.quant.lookup;
 
 import static io.isthmus.runtime.kernel.VectorSettings.F;
+import static io.isthmus.runtime.kernel.VectorSettings.I;
+import static io.isthmus.runtime.kernel.VectorSettings.S;
 import static io.isthmus.runtime.kernel.VectorSettings.LANES;
 
 import io.isthmus.runtime.kernel.RowTiles;
 import io.isthmus.runtime.quant.packing.CodePlanes;
 import io.isthmus.runtime.quant.packing.GroupScales;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
- * What the lookup kernels share: before a row is multiplied, each of its groups gets its own
- * 16-entry table {@code level·scale + min} (one vector fma per group, {@code 16 · groups} floats of
- * scratch that stay in L1), and a code then decodes by a two-register lane permute
- * ({@code idx.selectFrom(a, b)}, which wraps its indexes): at 256 bits a and b are the table's two
- * halves, at 512 bits both are the whole table. 3-bit tables repeat their 8 levels twice, so
- * the index bits above the code's are ignored either way. Vectors of fewer than 8 lanes take
- * {@link #scalarDot}. One instance per {@code matmul} call (it owns the scratch); not thread-safe.
+ * What the lookup kernels share. A code decodes by a two-register lane permute of a 16-entry
+ * table ({@code idx.selectFrom(a, b)}, which wraps its indexes): at 256 bits a and b are the
+ * table's two halves, at 512 bits both are the whole table. 3-bit tables repeat their 8 levels
+ * twice, so the index bits above the code's are ignored either way. For one x row the kernels look
+ * up the unscaled levels and scale each 32-column slot's sum once ({@link #minTerm} adds the
+ * minimums); for tiles of four x rows, where a decoded weight serves four products, each group
+ * of the row gets its own table {@code level·scale + min} first ({@link #prepare}: one vector fma
+ * per group into {@code 16 · groups} floats of scratch that stay in L1). Vectors of fewer than 8
+ * lanes take {@link #scalarDot}. One instance per {@code matmul} call (it owns the scratch); not
+ * thread-safe.
  *
  * <p>The kernels write the decode out in their loops instead of calling a helper: C2 stops
  * inlining ordinary methods into a method this full of vector code, and a helper that takes or
@@ -32,17 +40,20 @@ abstract class RowTables implements RowTiles.RowDots {
 
     final CodePlanes codes;
     final int k;
-    /** One 16-entry table per group. */
+    /** The tables of row {@link #tableRow}: one 16-entry table per group. */
     final float[] tables;
     /** Offsets from a chunk's first table to those of its columns 32, 64 and 96 (groups are 32 to 256 wide). */
     final int slot1, slot2, slot3;
-    private final int groupShift;
-    private final float[] levels;
-    private final GroupScales scales;
-    private final GroupScales mins;
+    final int groupShift;
+    /** The tensor's levels, repeated to 16 entries. */
+    final float[] levels;
+    final GroupScales scales;
+    final GroupScales mins;
     private final int groups;
-    private final float[] rowScales;
-    private final float[] rowMins;
+    /** Σ x over the whole-chunk columns of each group, for the x row at {@link #sumsAt} of {@link #sumsOf}. */
+    private final float[] groupSums;
+    private float[] sumsOf;
+    private int sumsAt = -1;
     private int tableRow = -1;
 
     RowTables(LookupMatrix w, float[] table) {
@@ -57,8 +68,7 @@ abstract class RowTables implements RowTiles.RowDots {
             levels[i] = table[i % table.length];
         }
         this.tables = new float[ENTRIES * groups];
-        this.rowScales = new float[groups];
-        this.rowMins = new float[groups];
+        this.groupSums = mins == null ? null : new float[groups];
         int g = w.group();
         this.slot1 = ENTRIES * (32 / g);
         this.slot2 = ENTRIES * (64 / g);
@@ -70,16 +80,54 @@ abstract class RowTables implements RowTiles.RowDots {
         if (row == tableRow) {
             return;
         }
-        scales.rowAsFloats(row, rowScales);
-        if (mins != null) {
-            mins.rowAsFloats(row, rowMins); // else they stay 0
-        }
+        short[] s = scales.halves();
+        int si = scales.rowIndex(row);
+        short[] mh = mins == null ? null : mins.halves();
+        int mi = mins == null ? 0 : mins.rowIndex(row);
         for (int g = 0; g < groups; g++) {
+            float scale = Float.float16ToFloat(s[si + g]);
+            float min = mh == null ? 0f : Float.float16ToFloat(mh[mi + g]);
             for (int p = 0; p < ENTRIES; p += LANES) {
-                FloatVector.fromArray(F, levels, p).fma(rowScales[g], rowMins[g]).intoArray(tables, ENTRIES * g + p);
+                FloatVector.fromArray(F, levels, p).fma(scale, min).intoArray(tables, ENTRIES * g + p);
             }
         }
         tableRow = row;
+    }
+
+    /**
+     * Σ_g min[row][g]·Σ_{c in g} x[xo + c] over the columns of whole chunks: the minimums' share of
+     * a dot product whose levels were scaled but not shifted (0 for formats without minimums).
+     */
+    final float minTerm(int row, float[] x, int xo) {
+        if (mins == null) {
+            return 0;
+        }
+        int end = k / CodePlanes.CHUNK * CodePlanes.CHUNK;
+        if (x != sumsOf || xo != sumsAt) {
+            for (int g = 0; g < groups; g++) {
+                float s = 0;
+                for (int c = g << groupShift, to = Math.min(end, (g + 1) << groupShift); c < to; c++) {
+                    s += x[xo + c];
+                }
+                groupSums[g] = s;
+            }
+            sumsOf = x;
+            sumsAt = xo;
+        }
+        short[] m = mins.halves();
+        int mi = mins.rowIndex(row);
+        FloatVector acc = FloatVector.zero(F);
+        int g = 0;
+        for (; g + LANES <= groups; g += LANES) { // f16 to f32 in registers, as F16Kernel: sign-extend, shift, mask, rescale by 2^112
+            acc = ((IntVector) ShortVector.fromArray(S, m, mi + g).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f)
+                    .fma(FloatVector.fromArray(F, groupSums, g), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; g < groups; g++) {
+            sum += Float.float16ToFloat(m[mi + g]) * groupSums[g];
+        }
+        return sum;
     }
 
     /** Offset in {@link #tables} of the table for column {@code col}. */

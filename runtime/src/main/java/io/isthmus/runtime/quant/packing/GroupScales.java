@@ -4,13 +4,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Objects;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
-
-import static io.isthmus.runtime.kernel.VectorSettings.I;
-import static io.isthmus.runtime.kernel.VectorSettings.LANES;
-import static io.isthmus.runtime.kernel.VectorSettings.S;
 
 /**
  * One f16 value per row and group of columns (a scale, a minimum), row-major. Kept on the heap: the
@@ -71,24 +64,6 @@ public final class GroupScales {
         short h = Float.floatToFloat16(value);
         halves[index(row, group)] = h;
         return Float.float16ToFloat(h);
-    }
-
-    /**
-     * The values of {@code row} as floats into {@code out[0..groups)}, by vector: each half is
-     * sign-extended, shifted into a float's places and rescaled by 2^112 (exact for normal and
-     * subnormal halves; scales are finite).
-     */
-    public void rowAsFloats(int row, float[] out) {
-        Objects.checkIndex(row, rows);
-        int base = offset + row * groups;
-        int g = 0;
-        for (; g + LANES <= groups; g += LANES) {
-            ((IntVector) ShortVector.fromArray(S, halves, base + g).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f).intoArray(out, g);
-        }
-        for (; g < groups; g++) {
-            out[g] = Float.float16ToFloat(halves[base + g]);
-        }
     }
 
     /** The backing array, with {@link #rowIndex} into it. */
