@@ -1,6 +1,8 @@
 package io.isthmus.runtime.quant;
 
 import io.isthmus.runtime.config.FormatSpec;
+import io.isthmus.runtime.quant.codebook.LutFormat;
+import io.isthmus.runtime.quant.sparse.SparseFormat;
 
 import java.util.List;
 import java.util.Locale;
@@ -12,6 +14,8 @@ public final class PackedFormats {
 
     private static final Map<String, PackedFormat> BY_NAME = index(List.of(
             // one entry per family
+            LutFormat.LUT4,
+            LutFormat.LUT3
     ));
 
     private PackedFormats() {
@@ -25,9 +29,13 @@ public final class PackedFormats {
         return m;
     }
 
-    /** The family of {@code spec}, or null when NAME is not a packed format. */
+    /**
+     * The family of {@code spec}, or null when NAME is not a packed format. A {@code +sparse} spec
+     * gets the family wrapped in {@link SparseFormat}.
+     */
     public static PackedFormat forSpec(FormatSpec spec) {
-        return BY_NAME.get(spec.name().toLowerCase(Locale.ROOT));
+        PackedFormat f = BY_NAME.get(spec.name().toLowerCase(Locale.ROOT));
+        return f != null && spec.sparse() ? new SparseFormat(f) : f;
     }
 
     /** Known family names, sorted. */
