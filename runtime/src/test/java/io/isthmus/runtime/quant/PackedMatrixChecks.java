@@ -112,7 +112,11 @@ public final class PackedMatrixChecks {
 
     /** {@link PackedMatrix#parts()} read back through the registry give the same matrix. */
     public static PackedMatrix roundTrip(PackedMatrix w) {
-        PackedFormat f = PackedFormats.forSpec(w.spec());
+        return roundTrip(PackedFormats.forSpec(w.spec()), w);
+    }
+
+    /** {@link PackedMatrix#parts()} read back through {@code f} give the same matrix. */
+    public static PackedMatrix roundTrip(PackedFormat f, PackedMatrix w) {
         PackedMatrix back = f.read(w.name(), w.rows(), w.cols(), w.spec(), w.parts());
         assertEquals(w.spec(), back.spec());
         assertEquals(w.byteSize(), back.byteSize());

