@@ -1,10 +1,14 @@
 package io.isthmus.runtime.kernel.bench;
 
+import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.kernel.Linear;
 import io.isthmus.runtime.kernel.PoolBenchmark;
 import io.isthmus.runtime.kernel.Quantize;
+import io.isthmus.runtime.kernel.TensorMatrix;
 import io.isthmus.runtime.kernel.VectorSettings;
+import io.isthmus.runtime.kernel.WeightMatrix;
+import io.isthmus.runtime.quant.PackedFormats;
 import io.isthmus.runtime.tensor.GgmlType;
 import io.isthmus.runtime.tensor.Tensor;
 import java.io.PrintStream;
@@ -13,6 +17,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 
 /**
@@ -25,6 +30,10 @@ public final class KernelBenchmark {
     private static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0,
             GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K};
 
+    /** Packed formats measured after the GGUF types, quantized from the same values (one line per format). */
+    private static final List<String> PACKED = List.of(
+            "lut4", "lut3", "lut4+sparse", "lut3+sparse");
+
     private KernelBenchmark() {
     }
 
@@ -32,17 +41,26 @@ public final class KernelBenchmark {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 0;
         int rows = args.length > 1 ? Integer.parseInt(args[1]) : 11008;
         int cols = args.length > 2 ? Integer.parseInt(args[2]) : 4096;
-        GgmlType[] types = args.length > 3
-                ? Arrays.stream(args[3].split(",")).map(GgmlType::valueOf).toArray(GgmlType[]::new) : TYPES;
-        run(System.out, threads, rows, cols, types);
+        List<String> names = args.length > 3 ? List.of(args[3].split(",")) : null;
+        List<GgmlType> types = names == null ? List.of(TYPES) : names.stream().filter(KernelBenchmark::isGgufType)
+                .map(GgmlType::valueOf).toList();
+        List<String> packed = names == null ? PACKED : names.stream().filter(n -> !isGgufType(n)).toList();
+        run(System.out, threads, rows, cols, types, packed);
+    }
+
+    private static boolean isGgufType(String name) {
+        return Arrays.stream(GgmlType.values()).anyMatch(t -> t.name().equals(name));
     }
 
     public static void run(PrintStream out, int threads, int rows, int cols) {
-        run(out, threads, rows, cols, TYPES);
+        run(out, threads, rows, cols, List.of(TYPES), PACKED);
     }
 
-    /** Runs the benchmark on {@code threads} pinned threads (0: one per CPU) and prints a table. */
-    public static void run(PrintStream out, int threads, int rows, int cols, GgmlType... types) {
+    /**
+     * Runs the benchmark on {@code threads} pinned threads (0: one per CPU) and prints a table: the
+     * GGUF {@code types}, then the {@code packed} format specs.
+     */
+    public static void run(PrintStream out, int threads, int rows, int cols, List<GgmlType> types, List<String> packed) {
         try (ComputePool pool = threads > 0 ? new ComputePool(threads) : new ComputePool();
              Arena arena = Arena.ofShared()) {
             out.printf("Isthmus kernel benchmark: %d threads, %s, GEMV %d x %d%n",
@@ -51,7 +69,7 @@ public final class KernelBenchmark {
             out.printf("read bandwidth (%d threads summing 1 GiB, best of 5): %.1f GB/s%n", pool.size(), bw / 1e9);
             out.printf("fork-join per region (median of 100k empty regions): %d ns%n",
                     PoolBenchmark.medianRegionNanos(pool, 100_000));
-            out.printf("%-6s %12s %12s %9s %8s%n", "type", "bytes", "us/GEMV", "GB/s", "% of BW");
+            out.printf("%-12s %12s %12s %9s %8s%n", "type", "bytes", "us/GEMV", "GB/s", "% of BW");
             Random rnd = new Random(42);
             float[] values = new float[rows * cols];
             for (int i = 0; i < values.length; i++) {
@@ -64,14 +82,23 @@ public final class KernelBenchmark {
             float[] y = new float[rows];
             for (GgmlType type : types) {
                 try (Arena weights = Arena.ofShared()) {
-                    Tensor w = makeWeights(weights, type, values, rows, cols, rnd);
-                    double seconds = timeGemv(pool, w, x, y);
-                    double gbs = w.byteSize() / seconds / 1e9;
-                    out.printf("%-6s %12d %12.1f %9.1f %7.1f%%%n", type, w.byteSize(), seconds * 1e6, gbs,
-                            100 * w.byteSize() / seconds / bw);
+                    report(out, type.name(), TensorMatrix.of(makeWeights(weights, type, values, rows, cols, rnd)), pool, x, y, bw);
+                }
+            }
+            for (String spec : packed) {
+                try (Arena weights = Arena.ofShared()) {
+                    FormatSpec f = FormatSpec.parse(spec);
+                    report(out, spec, PackedFormats.forSpec(f).quantize(spec, values, rows, cols, f, null, weights),
+                            pool, x, y, bw);
                 }
             }
         }
+    }
+
+    private static void report(PrintStream out, String name, WeightMatrix w, ComputePool pool, float[] x, float[] y, double bw) {
+        double seconds = timeGemv(pool, w, x, y);
+        out.printf("%-12s %12d %12.1f %9.1f %7.1f%%%n", name, w.byteSize(), seconds * 1e6, w.byteSize() / seconds / 1e9,
+                100 * w.byteSize() / seconds / bw);
     }
 
     private static Tensor makeWeights(Arena arena, GgmlType type, float[] values, int rows, int cols, Random rnd) {
@@ -103,7 +130,7 @@ public final class KernelBenchmark {
      * before C2 compiles it, so warm-up goes on in 200 ms windows until two consecutive windows
      * agree within 3 % (at most 8 s), then at least 0.5 s of single runs are timed.
      */
-    private static double timeGemv(ComputePool pool, Tensor w, float[] x, float[] y) {
+    private static double timeGemv(ComputePool pool, WeightMatrix w, float[] x, float[] y) {
         double previous = Double.MAX_VALUE;
         long warmStart = System.nanoTime();
         while (System.nanoTime() - warmStart < 8_000_000_000L) {
