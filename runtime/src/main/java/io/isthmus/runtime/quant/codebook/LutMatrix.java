@@ -27,16 +27,18 @@ public final class LutMatrix implements PackedMatrix {
     private final MemorySegment lut;
     private final long rowBytes;
     private final long tableBytes;
+    /** Columns including the last block's padding: what the kernel multiplies. */
+    private final int paddedCols;
     private final LutKernel kernel;
     private final RowTiles.RowDots dots = new RowTiles.RowDots() {
         @Override
         public float dot1(int row, float[] x, int xo) {
-            return kernel.dot1(codes, row * rowBytes, lut, row * tableBytes, cols, x, xo);
+            return kernel.dot1(codes, row * rowBytes, lut, row * tableBytes, paddedCols, x, xo);
         }
 
         @Override
         public void dot4(int row, float[] x, int x0, int x1, int x2, int x3, float[] out) {
-            kernel.dot4(codes, row * rowBytes, lut, row * tableBytes, cols, x, x0, x1, x2, x3, out);
+            kernel.dot4(codes, row * rowBytes, lut, row * tableBytes, paddedCols, x, x0, x1, x2, x3, out);
         }
     };
 
@@ -48,6 +50,7 @@ public final class LutMatrix implements PackedMatrix {
         this.cols = cols;
         this.rowBytes = packing.rowBytes(cols);
         this.tableBytes = 4L * packing.levels();
+        this.paddedCols = Math.toIntExact(rowBytes / packing.blockBytes() * packing.block());
         if (codes.byteSize() != rowBytes * rows || lut.byteSize() != tableBytes * rows) {
             throw new IllegalArgumentException("tensor '" + name + "' (" + spec + ", " + rows + " x " + cols
                     + ") needs " + rowBytes * rows + " bytes of codes and " + tableBytes * rows
@@ -91,9 +94,22 @@ public final class LutMatrix implements PackedMatrix {
         return parts;
     }
 
+    /**
+     * The kernels take whole blocks: a row length that is not a multiple of the block has x copied
+     * once per call with zeros after each row (the padding codes decode to finite table values).
+     */
     @Override
     public void matmul(float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo) {
-        RowTiles.matmul(dots, rows, cols, x, xOff, m, y, yOff, rowFrom, rowTo);
+        if (paddedCols == cols) {
+            RowTiles.matmul(dots, rows, cols, x, xOff, m, y, yOff, rowFrom, rowTo);
+            return;
+        }
+        Objects.checkFromIndexSize(xOff, (long) m * cols > Integer.MAX_VALUE ? -1 : m * cols, x.length);
+        float[] padded = new float[Math.multiplyExact(m, paddedCols)];
+        for (int i = 0; i < m; i++) {
+            System.arraycopy(x, xOff + i * cols, padded, i * paddedCols, cols);
+        }
+        RowTiles.matmul(dots, rows, paddedCols, padded, 0, m, y, yOff, rowFrom, rowTo);
     }
 
     @Override
@@ -105,10 +121,10 @@ public final class LutMatrix implements PackedMatrix {
         }
     }
 
-    /** 2 for lut4 (a byte's two codes), 32 for lut3 (a group of three words); slices re-pack their codes. */
+    /** 2 for lut4 (two codes a byte), 32 for lut3 (32 codes in three words); column slices re-pack their codes. */
     @Override
     public int columnGrain() {
-        return packing == CodePacking.FOUR_BIT ? 2 : CodePacking.GROUP;
+        return packing == CodePacking.FOUR_BIT ? 2 : 32;
     }
 
     @Override

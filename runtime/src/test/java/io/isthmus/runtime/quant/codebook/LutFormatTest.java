@@ -83,8 +83,9 @@ class LutFormatTest {
                 // k-means of a Gaussian: 3 bits leave about 3.5 % of the energy, 4 bits about 1 %
                 assertTrue(err / norm < (bits == 3 ? 0.05 : 0.015), "row " + r + ": relative squared error " + err / norm);
             }
-            long groups = (k + 31) / 32; // 16 bytes a group for lut4, 12 for lut3, plus the tables
-            assertEquals(n * (groups * (bits == 4 ? 16 : 12) + 4L * (1 << bits)), m.byteSize());
+            // blocks of 128 columns in 64 bytes (lut4) or of 512 in 192 bytes (lut3), plus the tables
+            long blocks = bits == 4 ? (k + 127) / 128 : (k + 511) / 512;
+            assertEquals(n * (blocks * (bits == 4 ? 64 : 192) + 4L * (1 << bits)), m.byteSize());
         }
     }
 
@@ -109,7 +110,7 @@ class LutFormatTest {
     void codesPackAsDocumented() {
         Random rnd = new Random(5);
         for (CodePacking p : CodePacking.values()) {
-            for (int cols : new int[] {1, 31, 32, 33, 95, 172}) {
+            for (int cols : new int[] {1, 31, 32, 33, 95, 172, 600, 1030}) {
                 byte[] codes = new byte[cols];
                 for (int c = 0; c < cols; c++) {
                     codes[c] = (byte) rnd.nextInt(p.levels());
@@ -122,22 +123,25 @@ class LutFormatTest {
                 }
             }
         }
-        // 3-bit: column i at bits 3i..3i+2 of the group's 96-bit little-endian number
-        byte[] codes = new byte[32];
-        codes[10] = 7; // bits 30..32: straddles the first two words
-        codes[31] = 5; // bits 93..95
-        byte[] packed = new byte[12];
-        CodePacking.THREE_BIT.pack(codes, 32, packed, 0);
-        assertEquals((byte) 0xC0, packed[3]);
-        assertEquals(1, packed[4]);
-        assertEquals((byte) 0xA0, packed[11]);
-        // 4-bit: byte j holds column j (low nibble) and j + 16 (high nibble)
-        codes = new byte[32];
-        codes[2] = 3;
-        codes[18] = 12;
-        packed = new byte[16];
-        CodePacking.FOUR_BIT.pack(codes, 32, packed, 0);
-        assertEquals((byte) 0xC3, packed[2]);
+        // 4-bit: lane l = c % 16 is the little-endian word at byte 4l; plane t = c / 16 its bits 4t..4t+3
+        byte[] codes = new byte[128];
+        codes[2] = 3;   // lane 2, plane 0
+        codes[18] = 12; // lane 2, plane 1
+        byte[] packed = new byte[64];
+        CodePacking.FOUR_BIT.pack(codes, 128, packed, 0);
+        assertEquals((byte) 0xC3, packed[8]);
+        // 3-bit: three runs of 16 words; plane t < 30 is bits 3(t mod 10).. of run t / 10, planes 30 and 31 straddle
+        codes = new byte[512];
+        codes[16 * 10 + 1] = 5; // plane 10, lane 1: bits 0-2 of the second run's word 1
+        codes[16 * 30 + 2] = 7; // plane 30, lane 2: bits 30-31 of run 0, bit 30 of run 1
+        codes[16 * 31 + 3] = 5; // plane 31, lane 3: bit 31 of run 1, bits 30-31 of run 2
+        packed = new byte[192];
+        CodePacking.THREE_BIT.pack(codes, 512, packed, 0);
+        assertEquals(5, packed[64 + 4]);
+        assertEquals((byte) 0xC0, packed[8 + 3]);
+        assertEquals(0x40, packed[64 + 8 + 3]);
+        assertEquals((byte) 0x80, packed[64 + 12 + 3]);
+        assertEquals((byte) 0x80, packed[128 + 12 + 3]);
     }
 
     @Test
