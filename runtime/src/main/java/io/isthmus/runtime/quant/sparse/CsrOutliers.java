@@ -102,20 +102,30 @@ public final class CsrOutliers {
      */
     public void addTo(float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo) {
         Objects.checkFromToIndex(rowFrom, rowTo, rows);
+        Objects.checkFromIndexSize(xOff, (long) m * cols > Integer.MAX_VALUE ? -1 : m * cols, x.length);
+        Objects.checkFromIndexSize(yOff, (long) m * rows > Integer.MAX_VALUE ? -1 : m * rows, y.length);
         for (int r = rowFrom; r < rowTo; r++) {
             int from = rowStart[r], to = rowStart[r + 1];
-            if (from == to) {
-                continue;
-            }
-            for (int i = 0; i < m; i++) {
-                int xo = xOff + i * cols;
-                float s = 0;
-                for (int j = from; j < to; j++) {
-                    s += values[j] * x[xo + colIndex[j]];
-                }
-                y[yOff + i * rows + r] += s;
+            for (int i = 0; i < m && from < to; i++) {
+                y[yOff + i * rows + r] += rowDot(from, to, x, xOff + i * cols);
             }
         }
+    }
+
+    /** Σ values[j]·x[xo + colIndex[j]] for j in [from, to), in four independent sums (one would wait on each FMA). */
+    private float rowDot(int from, int to, float[] x, int xo) {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int j = from;
+        for (; j + 4 <= to; j += 4) {
+            s0 += values[j] * x[xo + colIndex[j]];
+            s1 += values[j + 1] * x[xo + colIndex[j + 1]];
+            s2 += values[j + 2] * x[xo + colIndex[j + 2]];
+            s3 += values[j + 3] * x[xo + colIndex[j + 3]];
+        }
+        for (; j < to; j++) {
+            s0 += values[j] * x[xo + colIndex[j]];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     /** Adds row {@code row}'s entries to {@code out[off..off + cols())}. */
