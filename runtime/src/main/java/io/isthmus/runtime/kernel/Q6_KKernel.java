@@ -96,7 +96,8 @@ final class Q6_KKernel extends RowTiledKernel {
     void dot4(MemorySegment w, long off, int k, float[] x, int x0, int x1, int x2, int x3, float[] out) {
         int full = k / BLOCK;
         float[] f = new float[32];
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        // values l and l+64 go to one set of accumulators, l+32 and l+96 to another: shorter FMA chains
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         for (int b = 0; b < full; b++) {
             long bo = off + (long) b * BLOCK_BYTES;
             factors(w, bo, f);
@@ -129,26 +130,26 @@ final class Q6_KKernel extends RowTiledKernel {
                             a1 = w1.fma(FloatVector.fromArray(F, x, x1 + cc), a1);
                             a2 = w1.fma(FloatVector.fromArray(F, x, x2 + cc), a2);
                             a3 = w1.fma(FloatVector.fromArray(F, x, x3 + cc), a3);
-                            a0 = w2.fma(FloatVector.fromArray(F, x, x0 + cc + 32), a0);
-                            a1 = w2.fma(FloatVector.fromArray(F, x, x1 + cc + 32), a1);
-                            a2 = w2.fma(FloatVector.fromArray(F, x, x2 + cc + 32), a2);
-                            a3 = w2.fma(FloatVector.fromArray(F, x, x3 + cc + 32), a3);
+                            b0 = w2.fma(FloatVector.fromArray(F, x, x0 + cc + 32), b0);
+                            b1 = w2.fma(FloatVector.fromArray(F, x, x1 + cc + 32), b1);
+                            b2 = w2.fma(FloatVector.fromArray(F, x, x2 + cc + 32), b2);
+                            b3 = w2.fma(FloatVector.fromArray(F, x, x3 + cc + 32), b3);
                             a0 = w3.fma(FloatVector.fromArray(F, x, x0 + cc + 64), a0);
                             a1 = w3.fma(FloatVector.fromArray(F, x, x1 + cc + 64), a1);
                             a2 = w3.fma(FloatVector.fromArray(F, x, x2 + cc + 64), a2);
                             a3 = w3.fma(FloatVector.fromArray(F, x, x3 + cc + 64), a3);
-                            a0 = w4.fma(FloatVector.fromArray(F, x, x0 + cc + 96), a0);
-                            a1 = w4.fma(FloatVector.fromArray(F, x, x1 + cc + 96), a1);
-                            a2 = w4.fma(FloatVector.fromArray(F, x, x2 + cc + 96), a2);
-                            a3 = w4.fma(FloatVector.fromArray(F, x, x3 + cc + 96), a3);
+                            b0 = w4.fma(FloatVector.fromArray(F, x, x0 + cc + 96), b0);
+                            b1 = w4.fma(FloatVector.fromArray(F, x, x1 + cc + 96), b1);
+                            b2 = w4.fma(FloatVector.fromArray(F, x, x2 + cc + 96), b2);
+                            b3 = w4.fma(FloatVector.fromArray(F, x, x3 + cc + 96), b3);
                         }
                     }
                 }
             }
         }
-        out[0] = a0.reduceLanes(VectorOperators.ADD) + partialBlock(w, off, k, x, x0);
-        out[1] = a1.reduceLanes(VectorOperators.ADD) + partialBlock(w, off, k, x, x1);
-        out[2] = a2.reduceLanes(VectorOperators.ADD) + partialBlock(w, off, k, x, x2);
-        out[3] = a3.reduceLanes(VectorOperators.ADD) + partialBlock(w, off, k, x, x3);
+        out[0] = a0.add(b0).reduceLanes(VectorOperators.ADD) + partialBlock(w, off, k, x, x0);
+        out[1] = a1.add(b1).reduceLanes(VectorOperators.ADD) + partialBlock(w, off, k, x, x1);
+        out[2] = a2.add(b2).reduceLanes(VectorOperators.ADD) + partialBlock(w, off, k, x, x2);
+        out[3] = a3.add(b3).reduceLanes(VectorOperators.ADD) + partialBlock(w, off, k, x, x3);
     }
 }
