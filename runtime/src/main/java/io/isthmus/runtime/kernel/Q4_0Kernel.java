@@ -2,6 +2,7 @@ package io.isthmus.runtime.kernel;
 
 import static io.isthmus.runtime.kernel.VectorSettings.B;
 import static io.isthmus.runtime.kernel.VectorSettings.F;
+import static io.isthmus.runtime.kernel.VectorSettings.I;
 import static io.isthmus.runtime.kernel.VectorSettings.LANES;
 
 import io.isthmus.runtime.tensor.GgmlType;
@@ -9,46 +10,74 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Q4_0 weights (blocks of 32: f16 scale + 16 bytes; byte j holds element j in its low nibble and
- * element j+16 in its high one; value (q−8)·d). Nibbles are split and re-centred as bytes, then
- * widened to floats in registers.
+ * Q4_0 weights (blocks of 32: f16 scale d + 16 bytes; byte j holds element j in its low nibble and
+ * element j+16 in its high one; value (q−8)·d). Each block's sixteen values (q−8)·d are one vector
+ * multiply of a constant; the bytes are widened to int lanes once, and each nibble picks its value
+ * by a lane permute ({@code selectFrom}, whose index wrap drops the other nibble) — no per-element
+ * conversion or scaling. The table takes one 512-bit vector, two 256-bit or four 128-bit ones.
  */
 final class Q4_0Kernel extends RowTiledKernel {
 
     private static final int BLOCK = 32;
     private static final int BLOCK_BYTES = 18;
+    /** Float vectors per byte-vector load (2 at 128 bits, else 1). */
     private static final int PARTS = B.length() / LANES;
+    /** Vectors holding a 16-entry table. */
+    private static final int TABLES = Math.max(1, 16 / LANES);
+    /** q − 8 for q = 0..15, split over TABLES vectors. */
+    private static final FloatVector C0 = centred(0), C1 = centred(1), C2 = centred(2), C3 = centred(3);
 
     Q4_0Kernel() {
         super(GgmlType.Q4_0);
     }
 
+    private static FloatVector centred(int part) {
+        float[] v = new float[LANES];
+        for (int l = 0; l < LANES; l++) {
+            v[l] = (part * LANES + l) % 16 - 8;
+        }
+        return FloatVector.fromArray(F, v, 0);
+    }
+
     @Override
     float dot1(MemorySegment w, long off, int k, float[] x, int xo) {
         int full = k / BLOCK;
-        FloatVector acc = FloatVector.zero(F);
+        // two pairs of accumulators, swapped every block, so consecutive blocks' FMAs do not wait on each other
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < full; b++) {
             long bo = off + (long) b * BLOCK_BYTES;
+            float d = Dequantize.f16(w, bo);
+            IntVector t0 = C0.mul(d).reinterpretAsInts();
+            IntVector t1 = TABLES > 1 ? C1.mul(d).reinterpretAsInts() : t0;
+            IntVector t2 = TABLES > 2 ? C2.mul(d).reinterpretAsInts() : t0;
+            IntVector t3 = TABLES > 2 ? C3.mul(d).reinterpretAsInts() : t0;
             int xc = xo + b * BLOCK;
-            FloatVector sum = FloatVector.zero(F);
             for (int j = 0; j < BLOCK / 2; j += B.length()) { // constant trip counts: fully unrolled
                 ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN);
-                ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
                 for (int p = 0; p < PARTS; p++) {
+                    IntVector lo = (IntVector) q.convertShape(VectorOperators.B2I, I, p);
+                    IntVector hi = lo.lanewise(VectorOperators.LSHR, 4);
+                    IntVector wl = TABLES == 1 ? lo.selectFrom(t0) : TABLES == 2 ? lo.selectFrom(t0, t1)
+                            : lo.selectFrom(t0, t1).blend(lo.selectFrom(t2, t3), lo.and(8).compare(VectorOperators.NE, 0));
+                    IntVector wh = TABLES == 1 ? hi.selectFrom(t0) : TABLES == 2 ? hi.selectFrom(t0, t1)
+                            : hi.selectFrom(t0, t1).blend(hi.selectFrom(t2, t3), hi.and(8).compare(VectorOperators.NE, 0));
                     int c = xc + j + p * LANES;
-                    sum = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p))
-                            .fma(FloatVector.fromArray(F, x, c), sum);
-                    sum = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p))
-                            .fma(FloatVector.fromArray(F, x, c + BLOCK / 2), sum);
+                    a0 = wl.reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c), a0);
+                    a1 = wh.reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + BLOCK / 2), a1);
                 }
             }
-            acc = sum.fma(FloatVector.broadcast(F, Dequantize.f16(w, bo)), acc);
+            FloatVector t = a0;
+            a0 = a2;
+            a2 = t;
+            t = a1;
+            a1 = a3;
+            a3 = t;
         }
-        return acc.reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, xo);
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, xo);
     }
 
     private static float tail(MemorySegment w, long off, int k, float[] x, int xo) {
@@ -64,29 +93,41 @@ final class Q4_0Kernel extends RowTiledKernel {
     @Override
     void dot4(MemorySegment w, long off, int k, float[] x, int x0, int x1, int x2, int x3, float[] out) {
         int full = k / BLOCK;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        // low and high halves go to separate accumulators: one FMA per accumulator per step
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         for (int b = 0; b < full; b++) {
             long bo = off + (long) b * BLOCK_BYTES;
-            FloatVector d = FloatVector.broadcast(F, Dequantize.f16(w, bo));
+            float d = Dequantize.f16(w, bo);
+            IntVector t0 = C0.mul(d).reinterpretAsInts();
+            IntVector t1 = TABLES > 1 ? C1.mul(d).reinterpretAsInts() : t0;
+            IntVector t2 = TABLES > 2 ? C2.mul(d).reinterpretAsInts() : t0;
+            IntVector t3 = TABLES > 2 ? C3.mul(d).reinterpretAsInts() : t0;
             for (int j = 0; j < BLOCK / 2; j += B.length()) {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN);
-                ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
                 for (int p = 0; p < PARTS; p++) {
-                    for (int h = 0; h < 2; h++) {
-                        FloatVector wv = ((FloatVector) (h == 0 ? lo : hi).convertShape(VectorOperators.B2F, F, p)).mul(d);
-                        int c = b * BLOCK + j + p * LANES + h * (BLOCK / 2);
-                        a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
-                        a1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), a1);
-                        a2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), a2);
-                        a3 = wv.fma(FloatVector.fromArray(F, x, x3 + c), a3);
-                    }
+                    IntVector lo = (IntVector) q.convertShape(VectorOperators.B2I, I, p);
+                    IntVector hi = lo.lanewise(VectorOperators.LSHR, 4);
+                    FloatVector wl = (TABLES == 1 ? lo.selectFrom(t0) : TABLES == 2 ? lo.selectFrom(t0, t1)
+                            : lo.selectFrom(t0, t1).blend(lo.selectFrom(t2, t3), lo.and(8).compare(VectorOperators.NE, 0)))
+                            .reinterpretAsFloats();
+                    FloatVector wh = (TABLES == 1 ? hi.selectFrom(t0) : TABLES == 2 ? hi.selectFrom(t0, t1)
+                            : hi.selectFrom(t0, t1).blend(hi.selectFrom(t2, t3), hi.and(8).compare(VectorOperators.NE, 0)))
+                            .reinterpretAsFloats();
+                    int c = b * BLOCK + j + p * LANES;
+                    a0 = wl.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+                    a1 = wl.fma(FloatVector.fromArray(F, x, x1 + c), a1);
+                    a2 = wl.fma(FloatVector.fromArray(F, x, x2 + c), a2);
+                    a3 = wl.fma(FloatVector.fromArray(F, x, x3 + c), a3);
+                    b0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + BLOCK / 2), b0);
+                    b1 = wh.fma(FloatVector.fromArray(F, x, x1 + c + BLOCK / 2), b1);
+                    b2 = wh.fma(FloatVector.fromArray(F, x, x2 + c + BLOCK / 2), b2);
+                    b3 = wh.fma(FloatVector.fromArray(F, x, x3 + c + BLOCK / 2), b3);
                 }
             }
         }
-        out[0] = a0.reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, x0);
-        out[1] = a1.reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, x1);
-        out[2] = a2.reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, x2);
-        out[3] = a3.reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, x3);
+        out[0] = a0.add(b0).reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, x0);
+        out[1] = a1.add(b1).reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, x1);
+        out[2] = a2.add(b2).reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, x2);
+        out[3] = a3.add(b3).reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, x3);
     }
 }

@@ -2,6 +2,7 @@ package io.isthmus.runtime.kernel;
 
 import static io.isthmus.runtime.kernel.VectorSettings.B;
 import static io.isthmus.runtime.kernel.VectorSettings.F;
+import static io.isthmus.runtime.kernel.VectorSettings.I;
 import static io.isthmus.runtime.kernel.VectorSettings.LANES;
 
 import io.isthmus.runtime.tensor.GgmlType;
@@ -9,15 +10,22 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q4_K weights (super-blocks of 256: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins for eight
  * sub-blocks of 32, then 128 bytes of nibbles; value d·sc·q − dmin·m; see {@link Dequantize#q4_K}).
- * The sixteen scales and mins are unpacked with scalar code once per super-block; each 32-byte
- * chunk of nibbles is split into its two sub-blocks with vector AND/shift and widened to floats in
- * registers. For one x row, Σq·x and Σx are summed per sub-block and scaled afterwards; for four x
- * rows the weights are decoded once (one FMA) and shared by the four accumulators.
+ * The sixteen scales and mins are unpacked once per super-block (scalar bit twiddling, then one
+ * vector conversion and multiply at 512 bits). Each sub-block's sixteen values d·sc·q − dmin·m are
+ * one vector FMA of a constant; each 16-byte load is widened to int lanes once, and every nibble
+ * picks its value by a lane permute ({@code selectFrom}, whose index wrap drops the other nibble):
+ * no per-element conversion, scaling or min term.
+ *
+ * <p>The factors go through a small array allocated per row: C2 keeps it out of the heap, and a
+ * reused (thread-local) array made the row 2.5x slower.
  */
 final class Q4_KKernel extends RowTiledKernel {
 
@@ -25,106 +33,143 @@ final class Q4_KKernel extends RowTiledKernel {
     private static final int BLOCK_BYTES = 144;
     /** Float vectors per byte-vector load (2 at 128 bits, else 1). */
     private static final int PARTS = B.length() / LANES;
+    /** Vectors holding a 16-entry table. */
+    private static final int TABLES = Math.max(1, 16 / LANES);
+    /** The upper eight lanes, where the mins go (used at 512 bits). */
+    private static final VectorMask<Float> HIGH_EIGHT = VectorMask.fromLong(F, 0xFF00L);
+    /** q = 0..15, split over TABLES vectors. */
+    private static final FloatVector Q0 = codes(0), Q1 = codes(1), Q2 = codes(2), Q3 = codes(3);
 
     Q4_KKernel() {
         super(GgmlType.Q4_K);
     }
 
+    private static FloatVector codes(int part) {
+        float[] v = new float[LANES];
+        for (int l = 0; l < LANES; l++) {
+            v[l] = (part * LANES + l) % 16;
+        }
+        return FloatVector.fromArray(F, v, 0);
+    }
+
     /*
-     * Scalar work is written inline, not in helpers: C2 would not inline such helpers into these
-     * large methods, and each call spilled every live vector register (Q6_K ran 1.9x slower).
-     *
      * The 12 scale bytes s[0..11] are unpacked once per super-block into one byte per sub-block,
      * SWAR-style as llama.cpp does: sub-block j < 4 keeps its scale in the low 6 bits of s[j] and
      * its min in those of s[j+4]; j >= 4 keeps the low 4 bits of scale and min in the low and high
      * nibble of s[j+4], and bits 4-5 in the top two bits of s[j-4] (scale) and s[j] (min).
      */
 
+    /**
+     * d·sc and −dmin·m of the eight sub-blocks of the super-block at {@code bo} into {@code ab[0..7]}
+     * and {@code ab[8..15]}, from which each sub-block's two factors are broadcast.
+     */
+    private static void factors(MemorySegment w, long bo, float[] ab) {
+        long h0 = w.get(Dequantize.LONG_LE, bo), h1 = w.get(Dequantize.LONG_LE, bo + 8); // the 16-byte header
+        float d = Float.float16ToFloat((short) h0);
+        float dmin = -Float.float16ToFloat((short) (h0 >>> 16));
+        long s = h0 >>> 32 | h1 << 32, t = h1 >>> 32; // scale bytes 0-7 and 8-11
+        long scales = s & 0x3F3F3F3FL | (t & 0x0F0F0F0FL | s >>> 2 & 0x30303030L) << 32;
+        long mins = s >>> 32 & 0x3F3F3F3FL | (t >>> 4 & 0x0F0F0F0FL | s >>> 34 & 0x30303030L) << 32;
+        if (LANES >= 16) { // one vector: the sixteen bytes widened, converted and scaled at once
+            ByteVector bytes = LongVector.broadcast(LongVector.SPECIES_128, scales).withLane(1, mins).reinterpretAsBytes();
+            FloatVector dm = FloatVector.broadcast(F, d).blend(dmin, HIGH_EIGHT);
+            ((FloatVector) bytes.convertShape(VectorOperators.B2F, F, 0)).mul(dm).intoArray(ab, 0);
+        } else {
+            for (int j = 0; j < 8; j++) {
+                ab[j] = d * (scales >>> 8 * j & 0xFF);
+                ab[8 + j] = dmin * (mins >>> 8 * j & 0xFF);
+            }
+        }
+    }
+
     @Override
     float dot1(MemorySegment w, long off, int k, float[] x, int xo) {
         int full = k / BLOCK;
-        // q·x and min·Σx go to separate accumulators, so the chains are short
-        FloatVector acc = FloatVector.zero(F), accMin = acc;
+        float[] ab = new float[16];
+        // each 16-column step of a group adds to its own accumulator (low/high nibble, even/odd step)
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < full; b++) {
             long bo = off + (long) b * BLOCK_BYTES;
-            float d = Float.float16ToFloat(w.get(Dequantize.SHORT_LE, bo));
-            float dmin = Float.float16ToFloat(w.get(Dequantize.SHORT_LE, bo + 2));
-            long s = w.get(Dequantize.LONG_LE, bo + 4), t = w.get(Dequantize.INT_LE, bo + 12) & 0xFFFFFFFFL;
-            long scales = s & 0x3F3F3F3FL | (t & 0x0F0F0F0FL | s >>> 2 & 0x30303030L) << 32;
-            long mins = s >>> 32 & 0x3F3F3F3FL | (t >>> 4 & 0x0F0F0F0FL | s >>> 34 & 0x30303030L) << 32;
+            factors(w, bo, ab);
             for (int g = 0; g < 4; g++) { // 32 bytes: sub-block 2g in the low nibbles, 2g+1 in the high
                 long qo = bo + 16 + 32 * g;
-                int sc = (int) (scales >>> 16 * g), mn = (int) (mins >>> 16 * g); // sub-blocks 2g, 2g+1
+                FloatVector dl = FloatVector.broadcast(F, ab[2 * g]), ml = FloatVector.broadcast(F, ab[8 + 2 * g]);
+                FloatVector dh = FloatVector.broadcast(F, ab[2 * g + 1]), mh = FloatVector.broadcast(F, ab[9 + 2 * g]);
+                IntVector l0 = Q0.fma(dl, ml).reinterpretAsInts(), h0 = Q0.fma(dh, mh).reinterpretAsInts();
+                IntVector l1 = TABLES > 1 ? Q1.fma(dl, ml).reinterpretAsInts() : l0, h1 = TABLES > 1 ? Q1.fma(dh, mh).reinterpretAsInts() : h0;
+                IntVector l2 = TABLES > 2 ? Q2.fma(dl, ml).reinterpretAsInts() : l0, h2 = TABLES > 2 ? Q2.fma(dh, mh).reinterpretAsInts() : h0;
+                IntVector l3 = TABLES > 2 ? Q3.fma(dl, ml).reinterpretAsInts() : l0, h3 = TABLES > 2 ? Q3.fma(dh, mh).reinterpretAsInts() : h0;
                 int xc = xo + b * BLOCK + 64 * g;
-                FloatVector sLo = FloatVector.zero(F), sHi = sLo, xLo = sLo, xHi = sLo;
                 for (int j = 0; j < 32; j += B.length()) { // constant trip counts: fully unrolled
                     ByteVector q = ByteVector.fromMemorySegment(B, w, qo + j, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector lo = q.and((byte) 0x0F);
-                    // shifted on int lanes (x86 has no byte shift); the mask drops the next byte's bits
-                    ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and((byte) 0x0F);
                     for (int p = 0; p < PARTS; p++) {
+                        IntVector lo = (IntVector) q.convertShape(VectorOperators.B2I, I, p);
+                        IntVector hi = lo.lanewise(VectorOperators.LSHR, 4);
+                        FloatVector wl = (TABLES == 1 ? lo.selectFrom(l0) : TABLES == 2 ? lo.selectFrom(l0, l1)
+                                : lo.selectFrom(l0, l1).blend(lo.selectFrom(l2, l3), lo.and(8).compare(VectorOperators.NE, 0)))
+                                .reinterpretAsFloats();
+                        FloatVector wh = (TABLES == 1 ? hi.selectFrom(h0) : TABLES == 2 ? hi.selectFrom(h0, h1)
+                                : hi.selectFrom(h0, h1).blend(hi.selectFrom(h2, h3), hi.and(8).compare(VectorOperators.NE, 0)))
+                                .reinterpretAsFloats();
                         int c = xc + j + p * LANES;
-                        FloatVector xa = FloatVector.fromArray(F, x, c);
-                        FloatVector xb = FloatVector.fromArray(F, x, c + 32);
-                        sLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(xa, sLo);
-                        sHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(xb, sHi);
-                        xLo = xLo.add(xa);
-                        xHi = xHi.add(xb);
+                        if ((j / B.length() * PARTS + p) % 2 == 0) {
+                            a0 = wl.fma(FloatVector.fromArray(F, x, c), a0);
+                            a2 = wh.fma(FloatVector.fromArray(F, x, c + 32), a2);
+                        } else {
+                            a1 = wl.fma(FloatVector.fromArray(F, x, c), a1);
+                            a3 = wh.fma(FloatVector.fromArray(F, x, c + 32), a3);
+                        }
                     }
                 }
-                acc = sLo.fma(FloatVector.broadcast(F, d * (sc & 0xFF)), acc);
-                acc = sHi.fma(FloatVector.broadcast(F, d * (sc >>> 8 & 0xFF)), acc);
-                accMin = xLo.fma(FloatVector.broadcast(F, dmin * (mn & 0xFF)), accMin);
-                accMin = xHi.fma(FloatVector.broadcast(F, dmin * (mn >>> 8 & 0xFF)), accMin);
             }
         }
-        return acc.sub(accMin).reduceLanes(VectorOperators.ADD) + partialBlock(w, off, k, x, xo);
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD) + partialBlock(w, off, k, x, xo);
     }
 
     @Override
     void dot4(MemorySegment w, long off, int k, float[] x, int x0, int x1, int x2, int x3, float[] out) {
         int full = k / BLOCK;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        float[] ab = new float[16];
+        // low and high nibbles go to separate accumulators: one FMA per accumulator per step
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         for (int b = 0; b < full; b++) {
             long bo = off + (long) b * BLOCK_BYTES;
-            float d = Float.float16ToFloat(w.get(Dequantize.SHORT_LE, bo));
-            float dmin = Float.float16ToFloat(w.get(Dequantize.SHORT_LE, bo + 2));
-            long s = w.get(Dequantize.LONG_LE, bo + 4), t = w.get(Dequantize.INT_LE, bo + 12) & 0xFFFFFFFFL;
-            long scales = s & 0x3F3F3F3FL | (t & 0x0F0F0F0FL | s >>> 2 & 0x30303030L) << 32;
-            long mins = s >>> 32 & 0x3F3F3F3FL | (t >>> 4 & 0x0F0F0F0FL | s >>> 34 & 0x30303030L) << 32;
+            factors(w, bo, ab);
             for (int g = 0; g < 4; g++) {
                 long qo = bo + 16 + 32 * g;
-                int sc = (int) (scales >>> 16 * g), mn = (int) (mins >>> 16 * g);
-                FloatVector dLo = FloatVector.broadcast(F, d * (sc & 0xFF));
-                FloatVector dHi = FloatVector.broadcast(F, d * (sc >>> 8 & 0xFF));
-                FloatVector mLo = FloatVector.broadcast(F, -dmin * (mn & 0xFF));
-                FloatVector mHi = FloatVector.broadcast(F, -dmin * (mn >>> 8 & 0xFF));
+                FloatVector dl = FloatVector.broadcast(F, ab[2 * g]), ml = FloatVector.broadcast(F, ab[8 + 2 * g]);
+                FloatVector dh = FloatVector.broadcast(F, ab[2 * g + 1]), mh = FloatVector.broadcast(F, ab[9 + 2 * g]);
+                IntVector l0 = Q0.fma(dl, ml).reinterpretAsInts(), h0 = Q0.fma(dh, mh).reinterpretAsInts();
+                IntVector l1 = TABLES > 1 ? Q1.fma(dl, ml).reinterpretAsInts() : l0, h1 = TABLES > 1 ? Q1.fma(dh, mh).reinterpretAsInts() : h0;
+                IntVector l2 = TABLES > 2 ? Q2.fma(dl, ml).reinterpretAsInts() : l0, h2 = TABLES > 2 ? Q2.fma(dh, mh).reinterpretAsInts() : h0;
+                IntVector l3 = TABLES > 2 ? Q3.fma(dl, ml).reinterpretAsInts() : l0, h3 = TABLES > 2 ? Q3.fma(dh, mh).reinterpretAsInts() : h0;
                 for (int j = 0; j < 32; j += B.length()) {
                     ByteVector q = ByteVector.fromMemorySegment(B, w, qo + j, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector lo = q.and((byte) 0x0F);
-                    // shifted on int lanes (x86 has no byte shift); the mask drops the next byte's bits
-                    ByteVector hi = q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                            .and((byte) 0x0F);
                     for (int p = 0; p < PARTS; p++) {
+                        IntVector lo = (IntVector) q.convertShape(VectorOperators.B2I, I, p);
+                        IntVector hi = lo.lanewise(VectorOperators.LSHR, 4);
+                        FloatVector wl = (TABLES == 1 ? lo.selectFrom(l0) : TABLES == 2 ? lo.selectFrom(l0, l1)
+                                : lo.selectFrom(l0, l1).blend(lo.selectFrom(l2, l3), lo.and(8).compare(VectorOperators.NE, 0)))
+                                .reinterpretAsFloats();
+                        FloatVector wh = (TABLES == 1 ? hi.selectFrom(h0) : TABLES == 2 ? hi.selectFrom(h0, h1)
+                                : hi.selectFrom(h0, h1).blend(hi.selectFrom(h2, h3), hi.and(8).compare(VectorOperators.NE, 0)))
+                                .reinterpretAsFloats();
                         int c = b * BLOCK + 64 * g + j + p * LANES;
-                        FloatVector wLo = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, p)).fma(dLo, mLo);
-                        FloatVector wHi = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, p)).fma(dHi, mHi);
-                        a0 = wLo.fma(FloatVector.fromArray(F, x, x0 + c), a0);
-                        a1 = wLo.fma(FloatVector.fromArray(F, x, x1 + c), a1);
-                        a2 = wLo.fma(FloatVector.fromArray(F, x, x2 + c), a2);
-                        a3 = wLo.fma(FloatVector.fromArray(F, x, x3 + c), a3);
-                        a0 = wHi.fma(FloatVector.fromArray(F, x, x0 + c + 32), a0);
-                        a1 = wHi.fma(FloatVector.fromArray(F, x, x1 + c + 32), a1);
-                        a2 = wHi.fma(FloatVector.fromArray(F, x, x2 + c + 32), a2);
-                        a3 = wHi.fma(FloatVector.fromArray(F, x, x3 + c + 32), a3);
+                        a0 = wl.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+                        a1 = wl.fma(FloatVector.fromArray(F, x, x1 + c), a1);
+                        a2 = wl.fma(FloatVector.fromArray(F, x, x2 + c), a2);
+                        a3 = wl.fma(FloatVector.fromArray(F, x, x3 + c), a3);
+                        b0 = wh.fma(FloatVector.fromArray(F, x, x0 + c + 32), b0);
+                        b1 = wh.fma(FloatVector.fromArray(F, x, x1 + c + 32), b1);
+                        b2 = wh.fma(FloatVector.fromArray(F, x, x2 + c + 32), b2);
+                        b3 = wh.fma(FloatVector.fromArray(F, x, x3 + c + 32), b3);
                     }
                 }
             }
         }
-        out[0] = a0.reduceLanes(VectorOperators.ADD) + partialBlock(w, off, k, x, x0);
-        out[1] = a1.reduceLanes(VectorOperators.ADD) + partialBlock(w, off, k, x, x1);
-        out[2] = a2.reduceLanes(VectorOperators.ADD) + partialBlock(w, off, k, x, x2);
-        out[3] = a3.reduceLanes(VectorOperators.ADD) + partialBlock(w, off, k, x, x3);
+        out[0] = a0.add(b0).reduceLanes(VectorOperators.ADD) + partialBlock(w, off, k, x, x0);
+        out[1] = a1.add(b1).reduceLanes(VectorOperators.ADD) + partialBlock(w, off, k, x, x1);
+        out[2] = a2.add(b2).reduceLanes(VectorOperators.ADD) + partialBlock(w, off, k, x, x2);
+        out[3] = a3.add(b3).reduceLanes(VectorOperators.ADD) + partialBlock(w, off, k, x, x3);
     }
 }

@@ -1,8 +1,10 @@
 package io.isthmus.runtime.quant;
 
 import io.isthmus.runtime.config.FormatSpec;
+import io.isthmus.runtime.quant.codebook.LutFormat;
 import io.isthmus.runtime.quant.fp6.Fp6Format;
 import io.isthmus.runtime.quant.normalfloat.NormalFloatFormat;
+import io.isthmus.runtime.quant.sparse.SparseFormat;
 import io.isthmus.runtime.quant.uniform.Int4Format;
 import io.isthmus.runtime.quant.uniform.Int8Format;
 
@@ -26,6 +28,7 @@ public final class PackedFormats {
             // one entry per family
             new Int8Format(), new Int4Format(),
             NormalFloatFormat.NF4, NormalFloatFormat.NF3,
+            LutFormat.LUT4, LutFormat.LUT3,
             new Fp6Format()
     ));
 
@@ -46,9 +49,13 @@ public final class PackedFormats {
         return Collections.unmodifiableMap(m);
     }
 
-    /** The family of {@code spec}, or null when NAME is not a packed format. */
+    /**
+     * The family of {@code spec}, or null when NAME is not a packed format. A {@code +sparse} spec
+     * gets the family wrapped in {@link SparseFormat}.
+     */
     public static PackedFormat forSpec(FormatSpec spec) {
-        return BY_NAME.get(spec.name().toLowerCase(Locale.ROOT));
+        PackedFormat f = BY_NAME.get(spec.name().toLowerCase(Locale.ROOT));
+        return f != null && spec.sparse() ? new SparseFormat(f) : f;
     }
 
     /** Known family names, sorted. */

@@ -1,0 +1,102 @@
+package io.isthmus.runtime.quant.codebook;
+
+import static io.isthmus.runtime.kernel.VectorSettings.F;
+import static io.isthmus.runtime.kernel.VectorSettings.I;
+import static io.isthmus.runtime.kernel.VectorSettings.LANES;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * lut4 rows ({@link CodePacking#FOUR_BIT}): a block's 16 words are loaded as int lanes, and plane t
+ * (columns 16t .. 16t + 15) is one shift away: its codes index the row's 16-entry table by a lane
+ * permute ({@code selectFrom}) of the table held in registers — one 512-bit vector, two 256-bit or
+ * four 128-bit ones. Lane indices wrap, so the bits above a code need no masking. As in the GGUF
+ * kernels, no helper takes or returns vectors (C2 boxes them when it declines to inline).
+ */
+final class Lut4Kernel extends LutKernel {
+
+    private static final int BLOCK = 128;
+    private static final int BLOCK_BYTES = 64;
+    private static final int PLANES = 8;
+    /** Columns per plane. */
+    private static final int SPAN = CodePacking.LANES;
+    /** Vector loads per block (1 at 512 bits, 2 at 256, 4 at 128). */
+    private static final int PARTS = CodePacking.LANES / LANES;
+    /** Int vectors holding the 16-entry table. */
+    private static final int TABLES = Math.max(1, 16 / LANES);
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    @Override
+    float dot1(MemorySegment codes, long off, MemorySegment lut, long lutOff, int k, float[] x, int xo) {
+        IntVector t0 = IntVector.fromMemorySegment(I, lut, lutOff, LE);
+        IntVector t1 = TABLES > 1 ? IntVector.fromMemorySegment(I, lut, lutOff + 4L * LANES, LE) : t0;
+        IntVector t2 = TABLES > 2 ? IntVector.fromMemorySegment(I, lut, lutOff + 8L * LANES, LE) : t0;
+        IntVector t3 = TABLES > 2 ? IntVector.fromMemorySegment(I, lut, lutOff + 12L * LANES, LE) : t0;
+        int blocks = k / BLOCK;
+        // four accumulators, rotated every plane, so consecutive FMAs do not wait on each other
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * BLOCK_BYTES;
+            int xc = xo + b * BLOCK;
+            for (int p = 0; p < PARTS; p++) {
+                IntVector v = IntVector.fromMemorySegment(I, codes, bo + 4L * LANES * p, LE);
+                for (int t = 0; t < PLANES; t++) {
+                    IntVector q = v.lanewise(VectorOperators.LSHR, 4 * t);
+                    IntVector wt = TABLES == 1 ? q.selectFrom(t0) : TABLES == 2 ? q.selectFrom(t0, t1)
+                            : q.selectFrom(t0, t1).blend(q.selectFrom(t2, t3), q.and(8).compare(VectorOperators.NE, 0));
+                    FloatVector s = wt.reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xc + SPAN * t + LANES * p), a0);
+                    a0 = a1;
+                    a1 = a2;
+                    a2 = a3;
+                    a3 = s;
+                }
+            }
+        }
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    void dot4(MemorySegment codes, long off, MemorySegment lut, long lutOff, int k,
+              float[] x, int x0, int x1, int x2, int x3, float[] out) {
+        IntVector t0 = IntVector.fromMemorySegment(I, lut, lutOff, LE);
+        IntVector t1 = TABLES > 1 ? IntVector.fromMemorySegment(I, lut, lutOff + 4L * LANES, LE) : t0;
+        IntVector t2 = TABLES > 2 ? IntVector.fromMemorySegment(I, lut, lutOff + 8L * LANES, LE) : t0;
+        IntVector t3 = TABLES > 2 ? IntVector.fromMemorySegment(I, lut, lutOff + 12L * LANES, LE) : t0;
+        int blocks = k / BLOCK;
+        // even and odd planes go to separate accumulators: one FMA per accumulator per two planes
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * BLOCK_BYTES;
+            for (int p = 0; p < PARTS; p++) {
+                IntVector v = IntVector.fromMemorySegment(I, codes, bo + 4L * LANES * p, LE);
+                for (int t = 0; t < PLANES; t += 2) {
+                    IntVector q = v.lanewise(VectorOperators.LSHR, 4 * t);
+                    IntVector r = v.lanewise(VectorOperators.LSHR, 4 * t + 4);
+                    FloatVector we = (TABLES == 1 ? q.selectFrom(t0) : TABLES == 2 ? q.selectFrom(t0, t1)
+                            : q.selectFrom(t0, t1).blend(q.selectFrom(t2, t3), q.and(8).compare(VectorOperators.NE, 0)))
+                            .reinterpretAsFloats();
+                    FloatVector wo = (TABLES == 1 ? r.selectFrom(t0) : TABLES == 2 ? r.selectFrom(t0, t1)
+                            : r.selectFrom(t0, t1).blend(r.selectFrom(t2, t3), r.and(8).compare(VectorOperators.NE, 0)))
+                            .reinterpretAsFloats();
+                    int c = b * BLOCK + SPAN * t + LANES * p;
+                    a0 = we.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+                    a1 = we.fma(FloatVector.fromArray(F, x, x1 + c), a1);
+                    a2 = we.fma(FloatVector.fromArray(F, x, x2 + c), a2);
+                    a3 = we.fma(FloatVector.fromArray(F, x, x3 + c), a3);
+                    b0 = wo.fma(FloatVector.fromArray(F, x, x0 + c + SPAN), b0);
+                    b1 = wo.fma(FloatVector.fromArray(F, x, x1 + c + SPAN), b1);
+                    b2 = wo.fma(FloatVector.fromArray(F, x, x2 + c + SPAN), b2);
+                    b3 = wo.fma(FloatVector.fromArray(F, x, x3 + c + SPAN), b3);
+                }
+            }
+        }
+        out[0] = a0.add(b0).reduceLanes(VectorOperators.ADD);
+        out[1] = a1.add(b1).reduceLanes(VectorOperators.ADD);
+        out[2] = a2.add(b2).reduceLanes(VectorOperators.ADD);
+        out[3] = a3.add(b3).reduceLanes(VectorOperators.ADD);
+    }
+}

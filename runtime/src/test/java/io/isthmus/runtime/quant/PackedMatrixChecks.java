@@ -1,0 +1,134 @@
+package io.isthmus.runtime.quant;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isthmus.runtime.kernel.WeightMatrix;
+
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.Random;
+
+/**
+ * Checks every packed format's matrices must pass: the kernel equals dequantize-then-multiply (in
+ * double) within 1e-5 relative for small m and row ranges, writes nothing outside its rows, and
+ * row and column slices (AutoTP) and the parts round trip give the same values.
+ */
+public final class PackedMatrixChecks {
+
+    public static final double TOLERANCE = 1e-5;
+    public static final int[] MS = {1, 2, 3, 4, 5, 8};
+
+    private PackedMatrixChecks() {
+    }
+
+    /** The kernel against the scalar reference for every m of {@link #MS}, on all rows and on a row range. */
+    public static void kernelMatchesReference(WeightMatrix w, Random rnd) {
+        int n = w.rows();
+        for (int m : MS) {
+            check(w, m, 0, n, rnd);
+            check(w, m, Math.min(2, n - 1), Math.max(Math.min(2, n - 1), n - 1), rnd);
+        }
+    }
+
+    /** y = x·Wᵀ in double from {@link WeightMatrix#dequantizeRow}. */
+    public static double[] reference(WeightMatrix w, float[] x, int xOff, int m) {
+        int k = w.cols(), n = w.rows();
+        float[] row = new float[k];
+        double[] y = new double[m * n];
+        for (int r = 0; r < n; r++) {
+            w.dequantizeRow(r, row, 0);
+            for (int i = 0; i < m; i++) {
+                double s = 0;
+                for (int c = 0; c < k; c++) {
+                    s += (double) row[c] * x[xOff + i * k + c];
+                }
+                y[i * n + r] = s;
+            }
+        }
+        return y;
+    }
+
+    private static void check(WeightMatrix w, int m, int rowFrom, int rowTo, Random rnd) {
+        int k = w.cols(), n = w.rows();
+        int xOff = 3, yOff = 5;
+        float[] x = gaussian(rnd, xOff + m * k, 1);
+        float[] y = new float[yOff + m * n + 2];
+        Arrays.fill(y, Float.NaN);
+        w.matmul(x, xOff, m, y, yOff, rowFrom, rowTo);
+        double[] want = reference(w, x, xOff, m);
+        double num = 0, den = 0;
+        for (int i = 0; i < m; i++) {
+            for (int r = rowFrom; r < rowTo; r++) {
+                double d = y[yOff + i * n + r] - want[i * n + r];
+                num += d * d;
+                den += want[i * n + r] * want[i * n + r];
+            }
+        }
+        double err = Math.sqrt(num / Math.max(den, 1e-300));
+        String what = w.format() + " " + n + " x " + k + " m=" + m + " rows " + rowFrom + ".." + rowTo;
+        assertTrue(err < TOLERANCE, what + ": relative error " + err);
+        for (int i = 0; i < y.length; i++) {
+            int rel = i - yOff, r = rel % n;
+            boolean inside = rel >= 0 && rel < m * n && r >= rowFrom && r < rowTo;
+            if (!inside) {
+                assertTrue(Float.isNaN(y[i]), what + ": wrote y[" + i + "]");
+            }
+        }
+    }
+
+    /**
+     * Row slices and column slices (at the format's grain, one of them ending at the last column)
+     * hold the whole matrix's values, and their kernels match their references.
+     */
+    public static void slicesMatch(WeightMatrix w, Arena arena, Random rnd) {
+        float[] all = w.dequantizeAll();
+        int n = w.rows(), k = w.cols(), grain = w.columnGrain();
+        int rowFrom = n / 3, rowCount = Math.max(1, n / 2);
+        WeightMatrix rows = w.sliceRows(rowFrom, rowCount);
+        assertEquals(w.format(), rows.format());
+        assertArrayEquals(Arrays.copyOfRange(all, rowFrom * k, (rowFrom + rowCount) * k), rows.dequantizeAll(),
+                w.format() + ": rows " + rowFrom + " + " + rowCount);
+        kernelMatchesReference(rows, rnd);
+        int cut = Math.max(grain, k / 2 / grain * grain);
+        if (cut >= k) {
+            return;
+        }
+        for (int[] range : new int[][] {{0, cut}, {cut, k - cut}}) {
+            WeightMatrix cols = w.sliceColumns(range[0], range[1], arena);
+            float[] want = new float[n * range[1]];
+            for (int r = 0; r < n; r++) {
+                System.arraycopy(all, r * k + range[0], want, r * range[1], range[1]);
+            }
+            assertArrayEquals(want, cols.dequantizeAll(), w.format() + ": columns " + range[0] + " + " + range[1]);
+            kernelMatchesReference(cols, rnd);
+            // a row slice of a column slice, as a rank of a 2-D split would see
+            WeightMatrix both = cols.sliceRows(rowFrom, rowCount);
+            assertArrayEquals(Arrays.copyOfRange(want, rowFrom * range[1], (rowFrom + rowCount) * range[1]),
+                    both.dequantizeAll());
+        }
+    }
+
+    /** {@link PackedMatrix#parts()} read back through the registry give the same matrix. */
+    public static PackedMatrix roundTrip(PackedMatrix w) {
+        return roundTrip(PackedFormats.forSpec(w.spec()), w);
+    }
+
+    /** {@link PackedMatrix#parts()} read back through {@code f} give the same matrix. */
+    public static PackedMatrix roundTrip(PackedFormat f, PackedMatrix w) {
+        PackedMatrix back = f.read(w.name(), w.rows(), w.cols(), w.spec(), w.parts());
+        assertEquals(w.spec(), back.spec());
+        assertEquals(w.byteSize(), back.byteSize());
+        assertArrayEquals(w.dequantizeAll(), back.dequantizeAll(), w.format() + ": read back from its parts");
+        return back;
+    }
+
+    public static float[] gaussian(Random rnd, int size, double sigma) {
+        float[] a = new float[size];
+        for (int i = 0; i < size; i++) {
+            a[i] = (float) (rnd.nextGaussian() * sigma);
+        }
+        return a;
+    }
+}
