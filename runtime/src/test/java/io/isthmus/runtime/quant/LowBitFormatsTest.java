@@ -183,7 +183,10 @@ class LowBitFormatsTest {
         assertEquals("nf4-g64", resolve("nf4"));
         assertEquals("nf3-g256", resolve("nf3-g256"));
         assertEquals("fp6", resolve("fp6"));
-        for (String bad : new String[] {"int4-g256", "int4-g48", "nf4-g16", "nf4-g512", "nf3+sparse", "fp6-g64", "fp6+sparse1"}) {
+        // +sparse composes with any family (the registry wraps it in SparseFormat), with the default fraction
+        assertEquals("nf3-g64+sparse0.45", resolve("nf3+sparse"));
+        assertEquals("fp6+sparse0.1", resolve("fp6+sparse0.1"));
+        for (String bad : new String[] {"int4-g256", "int4-g48", "nf4-g16", "nf4-g512", "fp6-g64"}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> resolve(bad), bad);
             assertTrue(e.getMessage().contains(bad), e.getMessage());
         }
