@@ -55,6 +55,7 @@ public final class OneDnnBenchmark {
         Thread.currentThread().setName("isthmus-bench"); // oneDNN's OpenMP threads inherit this name
         List<ThreadCensus.Task> beforeOneDnn = ThreadCensus.tasks();
         try (ComputePool pool = o.threads() > 0 ? new ComputePool(o.threads()) : new ComputePool()) {
+            pool.pinAsDriver(); // as the engine's thread: the pool's worker 0 and oneDNN's OpenMP master, on the first CPU
             var dnn = OneDnn.get(pool.cpus());
             if (dnn.isEmpty()) {
                 out.println("oneDNN unavailable: " + OneDnn.unavailableReason());
@@ -347,14 +348,23 @@ public final class OneDnnBenchmark {
     }
 
     /**
-     * Median seconds of one run: warm-up runs for the point's time budget (at least one, so the JIT
-     * has compiled the Vector API kernels), then runs until the budget is spent again (at least one).
+     * Seconds of one run: the median of windows of runs (each at least one run and the point's time
+     * budget), repeated until two windows in a row agree within 10 % (at most 8), so the JIT has
+     * compiled the Vector API kernels and oneDNN has built its primitive before a figure counts.
      */
     private double seconds(Runnable r) {
-        long warm = System.nanoTime();
-        do {
-            r.run();
-        } while (System.nanoTime() - warm < o.secondsPerPoint() * 1e9);
+        double previous = window(r);
+        for (int i = 1; i < 8; i++) {
+            double current = window(r);
+            if (Math.abs(current - previous) <= 0.1 * previous) {
+                return current;
+            }
+            previous = current;
+        }
+        return previous;
+    }
+
+    private double window(Runnable r) {
         List<Double> times = new ArrayList<>();
         long start = System.nanoTime();
         do {
