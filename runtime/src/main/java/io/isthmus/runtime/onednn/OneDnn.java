@@ -91,7 +91,7 @@ public final class OneDnn {
             CpuSet before = Affinity.currentAffinity();
             SymbolLookup lookup;
             try {
-                Affinity.setCurrentThreadAffinity(cpus);
+                widen(cpus);
                 lookup = DnnlLibrary.open(file);
             } finally {
                 Affinity.setCurrentThreadAffinity(before);
@@ -100,6 +100,16 @@ public final class OneDnn {
         } catch (RuntimeException | LinkageError e) {
             return new Attempt(null, "oneDNN unavailable (" + firstLine(e) + ", library from " + source
                     + "); matrix products run on the Vector API kernels");
+        }
+    }
+
+    /** Lets the calling thread run on all of {@code cpus}; where it may not, libgomp drops those places (it says so). */
+    private static void widen(CpuSet cpus) {
+        try {
+            Affinity.setCurrentThreadAffinity(cpus);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot widen the loading thread to CPUs " + cpus + " for oneDNN's"
+                    + " OpenMP places: " + e.getMessage());
         }
     }
 
