@@ -79,8 +79,9 @@ public final class OneDnn {
 
     /**
      * Loads oneDNN from {@code library} (null: the class path's) with OpenMP threads on {@code cpus};
-     * never throws. The calling thread's CPU affinity is restored afterwards, since loading libgomp
-     * with OMP_PROC_BIND set may bind it.
+     * never throws. libgomp keeps only the places the loading thread may run on, so the thread is
+     * given all of {@code cpus} while the library loads (a driver thread pinned to one CPU would
+     * otherwise leave oneDNN one place), and its own affinity back afterwards.
      */
     public static Attempt load(Path library, CpuSet cpus) {
         String source = library != null ? library + " (" + DnnlLibrary.ENV_LIBRARY + " or onednn_library)" : "the class path";
@@ -90,6 +91,7 @@ public final class OneDnn {
             CpuSet before = Affinity.currentAffinity();
             SymbolLookup lookup;
             try {
+                widen(cpus);
                 lookup = DnnlLibrary.open(file);
             } finally {
                 Affinity.setCurrentThreadAffinity(before);
@@ -98,6 +100,16 @@ public final class OneDnn {
         } catch (RuntimeException | LinkageError e) {
             return new Attempt(null, "oneDNN unavailable (" + firstLine(e) + ", library from " + source
                     + "); matrix products run on the Vector API kernels");
+        }
+    }
+
+    /** Lets the calling thread run on all of {@code cpus}; where it may not, libgomp drops those places (it says so). */
+    private static void widen(CpuSet cpus) {
+        try {
+            Affinity.setCurrentThreadAffinity(cpus);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot widen the loading thread to CPUs " + cpus + " for oneDNN's"
+                    + " OpenMP places: " + e.getMessage());
         }
     }
 

@@ -55,6 +55,7 @@ public final class OneDnnBenchmark {
         Thread.currentThread().setName("isthmus-bench"); // oneDNN's OpenMP threads inherit this name
         List<ThreadCensus.Task> beforeOneDnn = ThreadCensus.tasks();
         try (ComputePool pool = o.threads() > 0 ? new ComputePool(o.threads()) : new ComputePool()) {
+            pool.pinAsDriver(); // as the engine's thread: the pool's worker 0 and oneDNN's OpenMP master, on the first CPU
             var dnn = OneDnn.get(pool.cpus());
             if (dnn.isEmpty()) {
                 out.println("oneDNN unavailable: " + OneDnn.unavailableReason());
@@ -150,7 +151,8 @@ public final class OneDnnBenchmark {
      * Integer weights on bf16 activations: oneDNN's weight decompression against dequantizing tiles
      * to bf16 and calling the bf16 matmul (DESIGN.md §5: keep the faster per shape), for int8 (one
      * scale per row) and 4-bit (decompression: u4 with a scale and zero point per 128; tiles: the
-     * Q4_0 GGUF type's dequantizer, groups of 32).
+     * Q4_0 GGUF type's dequantizer, groups of 32). Where oneDNN has only its reference (plain C++)
+     * implementation, the cell says "(ref)" instead of timing it: orders of magnitude slower.
      */
     private void decompressionTable() {
         out.printf("%nint8 and 4-bit weights, bf16 activations, K = %d: GFLOP/s of weight decompression vs dequantized bf16"
@@ -178,7 +180,7 @@ public final class OneDnnBenchmark {
                     for (int i = 0; i < paths.length; i++) {
                         OneDnnMatrix p = paths[i];
                         cells[i] = !p.prepared().supports(m) ? "n/a"
-                                : p.implementation(m).startsWith("ref") && flop > REFERENCE_IMPL_MAX_FLOP ? "(ref) -"
+                                : p.implementation(m).startsWith("ref") ? "(ref)"
                                 : gflops(flop, seconds(() -> p.matmulOneDnn(pool, x, 0, m, y, 0)));
                         implementations.add(p.path() + " M=" + m + ": " + (p.prepared().supports(m) ? p.implementation(m) : "none"));
                     }
@@ -188,9 +190,6 @@ public final class OneDnnBenchmark {
         }
         out.println("oneDNN implementations: " + summarize(implementations));
     }
-
-    /** Above this many FLOP per call, oneDNN's reference (unoptimized C++) implementations are not timed: minutes each. */
-    private static final double REFERENCE_IMPL_MAX_FLOP = 2e9;
 
     /** Random u4 codes with a scale and a zero point per {@code group} inputs. */
     private static IntegerWeights u4Weights(int rows, int cols, int group, Arena arena, SplittableRandom rnd) {
@@ -347,14 +346,23 @@ public final class OneDnnBenchmark {
     }
 
     /**
-     * Median seconds of one run: warm-up runs for the point's time budget (at least one, so the JIT
-     * has compiled the Vector API kernels), then runs until the budget is spent again (at least one).
+     * Seconds of one run: the median of windows of runs (each at least one run and the point's time
+     * budget), repeated until two windows in a row agree within 10 % (at most 8), so the JIT has
+     * compiled the Vector API kernels and oneDNN has built its primitive before a figure counts.
      */
     private double seconds(Runnable r) {
-        long warm = System.nanoTime();
-        do {
-            r.run();
-        } while (System.nanoTime() - warm < o.secondsPerPoint() * 1e9);
+        double previous = window(r);
+        for (int i = 1; i < 8; i++) {
+            double current = window(r);
+            if (Math.abs(current - previous) <= 0.1 * previous) {
+                return current;
+            }
+            previous = current;
+        }
+        return previous;
+    }
+
+    private double window(Runnable r) {
         List<Double> times = new ArrayList<>();
         long start = System.nanoTime();
         do {

@@ -26,9 +26,11 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 final class OpenMpEnvironment {
     /**
      * How idle OpenMP threads wait between oneDNN calls. PASSIVE: they sleep at once, so they never
-     * take a core from the Java pool's regions between two matmuls (norms, attention); the cost is
-     * a futex wake-up per call, which prefill's large calls do not notice. Chosen by measurement:
-     * see README "oneDNN" (bench-onednn prints the layer-stack prefill under each policy).
+     * take a core from the Java pool -- between two matmuls of a prefill (norms, attention), and
+     * above all during decode, which runs on the Java pool only: under ACTIVE, libgomp's threads
+     * spin (GOMP_SPINCOUNT 30 billion) on the pool's cores from the prompt's last matmul on. The cost
+     * is a futex wake-up per call, small against a prefill matmul of milliseconds on an idle
+     * machine. examples/bench/onednn-amx.sh times the layer-stack prefill under ACTIVE beside it.
      */
     static final String DEFAULT_WAIT_POLICY = "PASSIVE";
 

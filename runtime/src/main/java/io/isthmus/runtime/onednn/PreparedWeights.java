@@ -18,7 +18,6 @@ abstract class PreparedWeights {
     final OneDnn dnn;
     final int n;
     final int k;
-    private final java.util.concurrent.ConcurrentHashMap<Integer, Boolean> supported = new java.util.concurrent.ConcurrentHashMap<>();
 
     PreparedWeights(OneDnn dnn, int n, int k) {
         this.dnn = dnn;
@@ -41,27 +40,25 @@ abstract class PreparedWeights {
     /** Bytes of m activation rows in the path's source type. */
     abstract long sourceBytes(int m);
 
+    private record SupportKey(String path, int m, int n, int k) {
+    }
+
     /**
-     * Whether oneDNN has a primitive for m rows with this matrix's weight layout (chosen at
-     * {@link #LAYOUT_ROWS}); asked once per m, a refusal is logged once and the caller keeps to the
-     * Vector API for that m.
+     * Whether oneDNN has a primitive for m rows with this path's weight layout (chosen at
+     * {@link #LAYOUT_ROWS}); asked once per path and shape, a refusal is logged once and callers
+     * keep to the Vector API for that m.
      */
     boolean supports(int m) {
-        Boolean known = supported.get(m);
-        if (known != null) {
-            return known;
-        }
-        boolean ok;
-        try {
-            plan(m);
-            ok = true;
-        } catch (DnnlException e) {
-            LOG.log(System.Logger.Level.WARNING, "oneDNN has no " + path() + " matmul for " + m + "×" + k + " · " + k
-                    + "×" + n + " in the reordered layout (" + e.getMessage() + "); that size runs on the Vector API");
-            ok = false;
-        }
-        supported.put(m, ok);
-        return ok;
+        return dnn.cache().get(new SupportKey(path(), m, n, k), () -> {
+            try {
+                plan(m);
+                return true;
+            } catch (DnnlException e) {
+                LOG.log(System.Logger.Level.WARNING, "oneDNN has no " + path() + " matmul for " + m + "×" + k + " · " + k
+                        + "×" + n + " in the reordered layout (" + e.getMessage() + "); that size runs on the Vector API");
+                return false;
+            }
+        });
     }
 
     /** Which implementation oneDNN runs for m rows, e.g. {@code brg_matmul:avx10_1_512_amx}. */
