@@ -3,6 +3,7 @@ package io.isthmus.runtime.kernel.bench;
 import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.kernel.Linear;
+import io.isthmus.runtime.kernel.MatMulKernels;
 import io.isthmus.runtime.kernel.PoolBenchmark;
 import io.isthmus.runtime.kernel.Quantize;
 import io.isthmus.runtime.kernel.TensorMatrix;
@@ -88,32 +89,40 @@ public final class KernelBenchmark {
     }
 
     private static void checkKnown(String format) {
-        if (ggmlType(format) == null && PackedFormats.forSpec(parseSpec(format)) == null) {
+        FormatSpec spec = packedSpec(format);
+        if (spec != null) {
+            PackedFormats.forSpec(spec).resolve(spec); // a group size the family does not take: its message
+        } else if (ggmlType(format) == null) {
             throw new IllegalArgumentException("unknown weight format '" + format + "' (GGUF types: "
-                    + Arrays.toString(GgmlType.values()) + "; packed: " + PackedFormats.names() + ")");
+                    + Arrays.stream(GgmlType.values()).filter(MatMulKernels::supports).toList()
+                    + "; packed formats: " + PackedFormats.names() + ", e.g. int4-g128)");
         }
     }
 
+    /** The GGUF type named {@code format} when it has a kernel, else null. */
     private static GgmlType ggmlType(String format) {
         try {
-            return GgmlType.valueOf(format);
+            GgmlType t = GgmlType.valueOf(format);
+            return MatMulKernels.supports(t) ? t : null;
         } catch (IllegalArgumentException e) {
             return null;
         }
     }
 
-    private static FormatSpec parseSpec(String format) {
+    /** {@code format} as the spec of a registered packed format, or null. */
+    private static FormatSpec packedSpec(String format) {
         try {
-            return FormatSpec.parse(format);
+            FormatSpec spec = FormatSpec.parse(format);
+            return PackedFormats.forSpec(spec) == null ? null : spec;
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown weight format '" + format + "': " + e.getMessage(), e);
+            return null;
         }
     }
 
     private static WeightMatrix makeWeights(Arena arena, String format, float[] values, int rows, int cols, Random rnd) {
         GgmlType type = ggmlType(format);
         if (type == null) {
-            FormatSpec spec = parseSpec(format);
+            FormatSpec spec = packedSpec(format);
             return PackedFormats.forSpec(spec).quantize(format, values, rows, cols, spec, null, arena);
         }
         return TensorMatrix.of(makeTensor(arena, type, values, rows, cols, rnd));
