@@ -78,8 +78,15 @@ public final class LutFormat implements OutlierAwareFormat {
                 throw new IllegalArgumentException("tensor '" + tensorName + "' (" + resolved + ") has an unknown part '" + part + "'");
             }
         }
-        return new LutMatrix(tensorName, resolved, packing, rows, cols, part(parts, "codes", tensorName),
-                part(parts, "lut", tensorName));
+        MemorySegment lut = part(parts, "lut", tensorName);
+        for (long i = 0; i < lut.byteSize() / 4; i++) { // the kernels multiply padding codes' entries by zero
+            float v = lut.getAtIndex(LutKernel.FLOAT_LE, i);
+            if (!Float.isFinite(v)) {
+                throw new IllegalArgumentException("tensor '" + tensorName + "' (" + resolved + ") has table entry " + v
+                        + " in row " + i / packing.levels());
+            }
+        }
+        return new LutMatrix(tensorName, resolved, packing, rows, cols, part(parts, "codes", tensorName), lut);
     }
 
     private MemorySegment part(Map<String, MemorySegment> parts, String part, String tensorName) {

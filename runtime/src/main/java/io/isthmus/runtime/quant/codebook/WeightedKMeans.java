@@ -16,7 +16,7 @@ public final class WeightedKMeans {
 
     private static final int MAX_ITERATIONS = 100;
     /** Candidate run ends the dynamic program chooses from. */
-    private static final int CANDIDATES = 512;
+    private static final int CANDIDATES = 256;
 
     private final int k;
     private double[] values = new double[0];
@@ -111,17 +111,25 @@ public final class WeightedKMeans {
     private double[] optimalOverCandidates(int n) {
         int b = Math.min(n, CANDIDATES);
         int[] end = new int[b + 1]; // candidate t ends at sorted position end[t]
+        double[] cw = new double[b + 1], cm = new double[b + 1], cq = new double[b + 1]; // prefix sums there
         for (int t = 0; t <= b; t++) {
             end[t] = (int) ((long) t * n / b);
+            cw[t] = weightSums[end[t]];
+            cm[t] = momentSums[end[t]];
+            cq[t] = squareSums[end[t]];
         }
         double[] prev = new double[b + 1];
         double[] cur = new double[b + 1];
         int[][] split = new int[k][b + 1];
         for (int j = 1; j <= b; j++) {
-            prev[j] = clusterError(0, end[j]);
+            prev[j] = runError(cw, cm, cq, 0, j);
         }
         for (int c = 1; c < k; c++) {
-            layer(c, c + 1, b, c, b - 1, end, prev, cur, split[c]);
+            if (c < k - 1) {
+                layer(c, c + 1, b, c, b - 1, cw, cm, cq, prev, cur, split[c]);
+            } else { // the last layer is needed at the last candidate only
+                layer(c, b, b, c, b - 1, cw, cm, cq, prev, cur, split[c]);
+            }
             double[] t = prev;
             prev = cur;
             cur = t;
@@ -137,7 +145,8 @@ public final class WeightedKMeans {
     }
 
     /** cur[j] and split[j] for j in [jlo, jhi], knowing the best split lies in [optLo, optHi]. */
-    private void layer(int c, int jlo, int jhi, int optLo, int optHi, int[] end, double[] prev, double[] cur, int[] split) {
+    private static void layer(int c, int jlo, int jhi, int optLo, int optHi, double[] cw, double[] cm, double[] cq,
+                              double[] prev, double[] cur, int[] split) {
         if (jlo > jhi) {
             return;
         }
@@ -145,7 +154,7 @@ public final class WeightedKMeans {
         double best = Double.POSITIVE_INFINITY;
         int arg = Math.max(optLo, c);
         for (int i = arg, last = Math.min(mid - 1, optHi); i <= last; i++) {
-            double e = prev[i] + clusterError(end[i], end[mid]);
+            double e = prev[i] + runError(cw, cm, cq, i, mid);
             if (e < best) {
                 best = e;
                 arg = i;
@@ -153,8 +162,18 @@ public final class WeightedKMeans {
         }
         cur[mid] = best;
         split[mid] = arg;
-        layer(c, jlo, mid - 1, optLo, arg, end, prev, cur, split);
-        layer(c, mid + 1, jhi, arg, optHi, end, prev, cur, split);
+        layer(c, jlo, mid - 1, optLo, arg, cw, cm, cq, prev, cur, split);
+        layer(c, mid + 1, jhi, arg, optHi, cw, cm, cq, prev, cur, split);
+    }
+
+    /** Σ w·(v − mean)² over candidates i..j, from the prefix sums at the candidates. */
+    private static double runError(double[] cw, double[] cm, double[] cq, int i, int j) {
+        double w = cw[j] - cw[i];
+        if (w <= 0) {
+            return 0;
+        }
+        double m = cm[j] - cm[i];
+        return Math.max(0, cq[j] - cq[i] - m * m / w);
     }
 
     /** The weighted mean of sorted positions [lo, hi), or their middle value when they weigh nothing. */
@@ -222,16 +241,6 @@ public final class WeightedKMeans {
         double first = values[worstLo], last = values[ends[worst] - 1];
         double far = Math.abs(first - c[worst]) > Math.abs(last - c[worst]) ? first : last;
         c[empty] = (c[worst] + far) / 2;
-    }
-
-    /** Σ w·(v − mean)² over sorted positions [lo, hi). */
-    private double clusterError(int lo, int hi) {
-        double w = weightSums[hi] - weightSums[lo];
-        if (w <= 0) {
-            return 0;
-        }
-        double m = momentSums[hi] - momentSums[lo];
-        return Math.max(0, squareSums[hi] - squareSums[lo] - m * m / w);
     }
 
     /** Σ w·(v − c)² over sorted positions [lo, hi). */

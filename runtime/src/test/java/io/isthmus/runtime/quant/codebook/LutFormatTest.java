@@ -171,6 +171,14 @@ class LutFormatTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> LutFormat.LUT4.read("blk.3.attn_q.weight", 4, 64, m.spec(), parts));
             assertTrue(e.getMessage().contains("blk.3.attn_q.weight") && e.getMessage().contains("lut"), e.getMessage());
+            Map<String, MemorySegment> notFinite = new HashMap<>(m.parts());
+            MemorySegment table = MemorySegment.ofArray(new byte[(int) m.parts().get("lut").byteSize()]);
+            table.copyFrom(m.parts().get("lut"));
+            table.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, 17, Float.NaN); // row 1
+            notFinite.put("lut", table);
+            e = assertThrows(IllegalArgumentException.class,
+                    () -> LutFormat.LUT4.read("blk.3.attn_q.weight", 4, 64, m.spec(), notFinite));
+            assertTrue(e.getMessage().contains("blk.3.attn_q.weight") && e.getMessage().contains("row 1"), e.getMessage());
             Map<String, MemorySegment> wrongSize = new HashMap<>(m.parts());
             e = assertThrows(IllegalArgumentException.class,
                     () -> LutFormat.LUT4.read("blk.3.attn_q.weight", 5, 64, m.spec(), wrongSize));
