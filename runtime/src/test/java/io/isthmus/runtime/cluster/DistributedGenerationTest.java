@@ -15,6 +15,7 @@ import io.isthmus.runtime.model.KvCacheType;
 import io.isthmus.runtime.model.ModelWeights;
 import io.isthmus.runtime.model.Transformer;
 import io.isthmus.runtime.testing.SharedFiles;
+import io.isthmus.runtime.testing.StopAtToken;
 import io.isthmus.runtime.tokenizer.Tokenizer;
 import io.isthmus.runtime.tokenizer.TokenizerLoader;
 import org.junit.jupiter.api.AfterAll;
@@ -167,7 +168,7 @@ class DistributedGenerationTest {
     @Test
     @Timeout(300)
     void endOfGenerationThenAnotherRequestThenShutdown() {
-        Tokenizer stopAt376 = new StopAt(tokenizer(STORIES), 376);
+        Tokenizer stopAt376 = new StopAtToken(tokenizer(STORIES), 376);
         ThreadCluster cluster = new ThreadCluster(model(STORIES), stopAt376, 2, Duration.ofSeconds(60));
         try (cluster) {
             Generator g = cluster.generator();
@@ -190,44 +191,6 @@ class DistributedGenerationTest {
             assertFalse(cluster.followers.getFirst().isDone());
         }
         assertTrue(cluster.followers.getFirst().join() > 3, "steps run by the follower");
-    }
-
-    /** A tokenizer that also ends generation at one more id. */
-    private record StopAt(Tokenizer inner, int stopId) implements Tokenizer {
-        @Override
-        public int vocabSize() {
-            return inner.vocabSize();
-        }
-
-        @Override
-        public int[] encode(String text, boolean addSpecial) {
-            return inner.encode(text, addSpecial);
-        }
-
-        @Override
-        public byte[] tokenBytes(int id) {
-            return inner.tokenBytes(id);
-        }
-
-        @Override
-        public int bosId() {
-            return inner.bosId();
-        }
-
-        @Override
-        public int eosId() {
-            return inner.eosId();
-        }
-
-        @Override
-        public boolean isEndOfGeneration(int id) {
-            return id == stopId || inner.isEndOfGeneration(id);
-        }
-
-        @Override
-        public boolean addsBos() {
-            return inner.addsBos();
-        }
     }
 
     /** A follower that throws mid-forward fails the driver's request instead of leaving it waiting. */

@@ -3,18 +3,23 @@ package io.isthmus.runtime.kernel;
 import io.isthmus.runtime.tensor.Tensor;
 
 /** Double-precision references and error measures shared by the kernel tests. */
-final class Reference {
+public final class Reference {
 
     private Reference() {
     }
 
     /** y[i][r] = Σ W[r][c]·x[i][c] in double, from the scalar dequantizer. */
     static double[] matmul(Tensor w, float[] x, int xOff, int m) {
+        return matmul(TensorMatrix.of(w), x, xOff, m);
+    }
+
+    /** The same for any weight format, from {@link WeightMatrix#dequantizeRow}. */
+    public static double[] matmul(WeightMatrix w, float[] x, int xOff, int m) {
         int k = w.cols(), n = w.rows();
         float[] row = new float[k];
         double[] y = new double[m * n];
         for (int r = 0; r < n; r++) {
-            Dequantize.row(w, r, row, 0);
+            w.dequantizeRow(r, row, 0);
             for (int i = 0; i < m; i++) {
                 double s = 0;
                 for (int c = 0; c < k; c++) {
@@ -27,7 +32,7 @@ final class Reference {
     }
 
     /** ‖got − want‖ / ‖want‖ over the entries {@code (i, r)} with r in [rowFrom, rowTo). */
-    static double relativeError(float[] got, int gotOff, double[] want, int m, int n, int rowFrom, int rowTo) {
+    public static double relativeError(float[] got, int gotOff, double[] want, int m, int n, int rowFrom, int rowTo) {
         double num = 0, den = 0;
         for (int i = 0; i < m; i++) {
             for (int r = rowFrom; r < rowTo; r++) {
@@ -49,7 +54,7 @@ final class Reference {
         return Math.sqrt(num / Math.max(den, 1e-300));
     }
 
-    static float[] gaussian(java.util.Random rnd, int size, double sigma) {
+    public static float[] gaussian(java.util.Random rnd, int size, double sigma) {
         float[] a = new float[size];
         for (int i = 0; i < size; i++) {
             a[i] = (float) (rnd.nextGaussian() * sigma);

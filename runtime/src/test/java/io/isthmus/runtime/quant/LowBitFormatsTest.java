@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.kernel.Linear;
+import io.isthmus.runtime.kernel.Reference;
 import io.isthmus.runtime.kernel.WeightMatrix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -49,10 +50,10 @@ class LowBitFormatsTest {
         try (Arena arena = Arena.ofConfined()) {
             for (int k : COLS) {
                 for (int n : ROWS) {
-                    PackedMatrix w = quantize(spec, gaussian(rnd, n * k, 0.05), n, k, null, arena);
+                    PackedMatrix w = quantize(spec, Reference.gaussian(rnd, n * k, 0.05), n, k, null, arena);
                     for (int m : MS) {
-                        check(w, m, 0, n, rnd, spec);
-                        check(w, m, 3, Math.min(n, 5 + n / 2), rnd, spec);
+                        PackedMatrixChecks.check(w, m, 0, n, rnd, spec);
+                        PackedMatrixChecks.check(w, m, 3, Math.min(n, 5 + n / 2), rnd, spec);
                     }
                 }
             }
@@ -66,7 +67,7 @@ class LowBitFormatsTest {
         try (Arena arena = Arena.ofConfined()) {
             for (int k : new int[] {512, 172, 1000}) {
                 int n = 37;
-                PackedMatrix w = quantize(spec, gaussian(rnd, n * k, 0.05), n, k, null, arena);
+                PackedMatrix w = quantize(spec, Reference.gaussian(rnd, n * k, 0.05), n, k, null, arena);
                 float[] all = w.dequantizeAll();
                 for (int ranks : new int[] {2, 3, 4}) {
                     int grain = w.columnGrain();
@@ -77,7 +78,7 @@ class LowBitFormatsTest {
                         assertEquals(count, cols.cols());
                         assertSliceValues(all, k, 0, from, cols, spec + " columns " + from + "+" + count);
                         for (int m : MS) {
-                            check(cols, m, 0, n, rnd, spec + " columns " + from + "+" + count);
+                            PackedMatrixChecks.check(cols, m, 0, n, rnd, spec + " columns " + from + "+" + count);
                         }
                     }
                     int rowsPer = Math.ceilDiv(n, ranks);
@@ -86,7 +87,7 @@ class LowBitFormatsTest {
                         WeightMatrix rows = w.sliceRows(from, count);
                         assertSliceValues(all, k, from, 0, rows, spec + " rows " + from + "+" + count);
                         for (int m : MS) {
-                            check(rows, m, 0, count, rnd, spec + " rows " + from + "+" + count);
+                            PackedMatrixChecks.check(rows, m, 0, count, rnd, spec + " rows " + from + "+" + count);
                         }
                     }
                 }
@@ -104,7 +105,7 @@ class LowBitFormatsTest {
         try (Arena arena = Arena.ofConfined()) {
             for (String spec : SPECS) {
                 int n = 20, k = 1000;
-                PackedMatrix w = quantize(spec, gaussian(rnd, n * k, 0.05), n, k, null, arena);
+                PackedMatrix w = quantize(spec, Reference.gaussian(rnd, n * k, 0.05), n, k, null, arena);
                 int g = Math.max(w.columnGrain(), 32); // fp6 slices anywhere: take 32
                 WeightMatrix part = w.sliceRows(4, 9).sliceColumns(g, k - g, arena); // to the partial last group
                 float[] all = w.dequantizeAll();
@@ -114,7 +115,7 @@ class LowBitFormatsTest {
                         assertEquals(all[(r + 4) * k + g + c], got[r * (k - g) + c], spec + " (" + r + ", " + c + ")");
                     }
                 }
-                check(part, 5, 0, 9, rnd, spec);
+                PackedMatrixChecks.check(part, 5, 0, 9, rnd, spec);
             }
         }
     }
@@ -125,7 +126,7 @@ class LowBitFormatsTest {
         try (Arena arena = Arena.ofConfined()) {
             for (String spec : SPECS) {
                 int n = 9, k = 300;
-                PackedMatrix w = quantize(spec, gaussian(rnd, n * k, 0.05), n, k, null, arena);
+                PackedMatrix w = quantize(spec, Reference.gaussian(rnd, n * k, 0.05), n, k, null, arena);
                 Map<String, MemorySegment> copies = new HashMap<>();
                 long bytes = 0;
                 for (var e : w.parts().entrySet()) { // as a file would hold them: plain bytes elsewhere
@@ -139,7 +140,7 @@ class LowBitFormatsTest {
                 PackedMatrix back = f.read("w", n, k, w.spec(), copies);
                 assertEquals(w.spec(), back.spec());
                 assertArrayEquals(w.dequantizeAll(), back.dequantizeAll(), spec);
-                check(back, 4, 0, n, rnd, spec + " read back");
+                PackedMatrixChecks.check(back, 4, 0, n, rnd, spec + " read back");
                 String part = copies.keySet().iterator().next();
                 copies.put(part, copies.get(part).asSlice(1));
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -156,7 +157,7 @@ class LowBitFormatsTest {
     void roundToNearestErrorsHaveTheExpectedSize() {
         Random rnd = new Random(8);
         int n = 64, k = 1024;
-        float[] w = gaussian(rnd, n * k, 0.02);
+        float[] w = Reference.gaussian(rnd, n * k, 0.02);
         Map<String, Double> bound = Map.of("int4-g128", 0.12, "int4-g32", 0.09, "nf4-g64", 0.11, "nf3-g64", 0.21, "fp6", 0.07);
         Map<String, Double> err = new HashMap<>();
         try (Arena arena = Arena.ofConfined()) {
@@ -198,12 +199,12 @@ class LowBitFormatsTest {
         try (Arena arena = Arena.ofShared(); ComputePool pool = new ComputePool(3)) {
             for (String spec : SPECS) {
                 int n = 173, k = 256;
-                PackedMatrix w = quantize(spec, gaussian(rnd, n * k, 0.05), n, k, null, arena);
+                PackedMatrix w = quantize(spec, Reference.gaussian(rnd, n * k, 0.05), n, k, null, arena);
                 for (int m : new int[] {1, 4, 6}) {
-                    float[] x = gaussian(rnd, m * k, 1);
+                    float[] x = Reference.gaussian(rnd, m * k, 1);
                     float[] y = new float[m * n];
                     Linear.matmul(pool, w, x, m, y);
-                    double err = relativeError(y, 0, reference(w, x, 0, m), m, n, 0, n);
+                    double err = Reference.relativeError(y, 0, Reference.matmul(w, x, 0, m), m, n, 0, n);
                     assertTrue(err < TOLERANCE, spec + " m=" + m + ": " + err);
                 }
             }
@@ -225,63 +226,5 @@ class LowBitFormatsTest {
                 }
             }
         }
-    }
-
-    /** The kernel on rows [rowFrom, rowTo) against the double reference; nothing else of y is written. */
-    static void check(WeightMatrix w, int m, int rowFrom, int rowTo, Random rnd, String what) {
-        int k = w.cols(), n = w.rows();
-        int xOff = 3, yOff = 5;
-        float[] x = gaussian(rnd, xOff + m * k, 1);
-        float[] y = new float[yOff + m * n + 2];
-        Arrays.fill(y, Float.NaN);
-        w.matmul(x, xOff, m, y, yOff, rowFrom, rowTo);
-        double err = relativeError(y, yOff, reference(w, x, xOff, m), m, n, rowFrom, rowTo);
-        String where = what + " k=" + k + " n=" + n + " m=" + m + " rows " + rowFrom + ".." + rowTo;
-        assertTrue(err < TOLERANCE, where + ": relative error " + err);
-        for (int i = 0; i < y.length; i++) {
-            int rel = i - yOff, r = rel % n;
-            boolean inside = rel >= 0 && rel < m * n && r >= rowFrom && r < rowTo;
-            if (!inside) {
-                assertTrue(Float.isNaN(y[i]), where + ": wrote y[" + i + "]");
-            }
-        }
-    }
-
-    /** y[i][r] = Σ W[r][c]·x[i][c] in double, from the scalar dequantizer. */
-    static double[] reference(WeightMatrix w, float[] x, int xOff, int m) {
-        int k = w.cols(), n = w.rows();
-        float[] row = new float[k];
-        double[] y = new double[m * n];
-        for (int r = 0; r < n; r++) {
-            w.dequantizeRow(r, row, 0);
-            for (int i = 0; i < m; i++) {
-                double s = 0;
-                for (int c = 0; c < k; c++) {
-                    s += (double) row[c] * x[xOff + i * k + c];
-                }
-                y[i * n + r] = s;
-            }
-        }
-        return y;
-    }
-
-    static double relativeError(float[] got, int gotOff, double[] want, int m, int n, int rowFrom, int rowTo) {
-        double num = 0, den = 0;
-        for (int i = 0; i < m; i++) {
-            for (int r = rowFrom; r < rowTo; r++) {
-                double d = got[gotOff + i * n + r] - want[i * n + r];
-                num += d * d;
-                den += want[i * n + r] * want[i * n + r];
-            }
-        }
-        return Math.sqrt(num / Math.max(den, 1e-300));
-    }
-
-    static float[] gaussian(Random rnd, int size, double sigma) {
-        float[] a = new float[size];
-        for (int i = 0; i < size; i++) {
-            a[i] = (float) (rnd.nextGaussian() * sigma);
-        }
-        return a;
     }
 }

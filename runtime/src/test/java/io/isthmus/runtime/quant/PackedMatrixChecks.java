@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isthmus.runtime.kernel.Reference;
 import io.isthmus.runtime.kernel.WeightMatrix;
 
 import java.lang.foreign.Arena;
@@ -27,53 +28,30 @@ public final class PackedMatrixChecks {
     public static void kernelMatchesReference(WeightMatrix w, Random rnd) {
         int n = w.rows();
         for (int m : MS) {
-            check(w, m, 0, n, rnd);
-            check(w, m, Math.min(2, n - 1), Math.max(Math.min(2, n - 1), n - 1), rnd);
+            check(w, m, 0, n, rnd, w.format());
+            check(w, m, Math.min(2, n - 1), Math.max(Math.min(2, n - 1), n - 1), rnd, w.format());
         }
     }
 
-    /** y = x·Wᵀ in double from {@link WeightMatrix#dequantizeRow}. */
-    public static double[] reference(WeightMatrix w, float[] x, int xOff, int m) {
-        int k = w.cols(), n = w.rows();
-        float[] row = new float[k];
-        double[] y = new double[m * n];
-        for (int r = 0; r < n; r++) {
-            w.dequantizeRow(r, row, 0);
-            for (int i = 0; i < m; i++) {
-                double s = 0;
-                for (int c = 0; c < k; c++) {
-                    s += (double) row[c] * x[xOff + i * k + c];
-                }
-                y[i * n + r] = s;
-            }
-        }
-        return y;
-    }
-
-    private static void check(WeightMatrix w, int m, int rowFrom, int rowTo, Random rnd) {
+    /**
+     * The kernel on rows [rowFrom, rowTo) against the double reference ({@link #TOLERANCE}); nothing
+     * else of y is written. {@code what} names the case in failures.
+     */
+    public static void check(WeightMatrix w, int m, int rowFrom, int rowTo, Random rnd, String what) {
         int k = w.cols(), n = w.rows();
         int xOff = 3, yOff = 5;
-        float[] x = gaussian(rnd, xOff + m * k, 1);
+        float[] x = Reference.gaussian(rnd, xOff + m * k, 1);
         float[] y = new float[yOff + m * n + 2];
         Arrays.fill(y, Float.NaN);
         w.matmul(x, xOff, m, y, yOff, rowFrom, rowTo);
-        double[] want = reference(w, x, xOff, m);
-        double num = 0, den = 0;
-        for (int i = 0; i < m; i++) {
-            for (int r = rowFrom; r < rowTo; r++) {
-                double d = y[yOff + i * n + r] - want[i * n + r];
-                num += d * d;
-                den += want[i * n + r] * want[i * n + r];
-            }
-        }
-        double err = Math.sqrt(num / Math.max(den, 1e-300));
-        String what = w.format() + " " + n + " x " + k + " m=" + m + " rows " + rowFrom + ".." + rowTo;
-        assertTrue(err < TOLERANCE, what + ": relative error " + err);
+        double err = Reference.relativeError(y, yOff, Reference.matmul(w, x, xOff, m), m, n, rowFrom, rowTo);
+        String where = what + " " + n + " x " + k + " m=" + m + " rows " + rowFrom + ".." + rowTo;
+        assertTrue(err < TOLERANCE, where + ": relative error " + err);
         for (int i = 0; i < y.length; i++) {
             int rel = i - yOff, r = rel % n;
             boolean inside = rel >= 0 && rel < m * n && r >= rowFrom && r < rowTo;
             if (!inside) {
-                assertTrue(Float.isNaN(y[i]), what + ": wrote y[" + i + "]");
+                assertTrue(Float.isNaN(y[i]), where + ": wrote y[" + i + "]");
             }
         }
     }
@@ -122,13 +100,5 @@ public final class PackedMatrixChecks {
         assertEquals(w.byteSize(), back.byteSize());
         assertArrayEquals(w.dequantizeAll(), back.dequantizeAll(), w.format() + ": read back from its parts");
         return back;
-    }
-
-    public static float[] gaussian(Random rnd, int size, double sigma) {
-        float[] a = new float[size];
-        for (int i = 0; i < size; i++) {
-            a[i] = (float) (rnd.nextGaussian() * sigma);
-        }
-        return a;
     }
 }

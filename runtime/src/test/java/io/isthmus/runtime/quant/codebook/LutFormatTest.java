@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isthmus.runtime.kernel.Reference;
 import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.quant.PackedFormat;
 import io.isthmus.runtime.quant.PackedFormats;
@@ -39,7 +40,7 @@ class LutFormatTest {
         try (Arena arena = Arena.ofConfined()) {
             for (int k : KS) {
                 for (int n : NS) {
-                    PackedMatrix w = quantize(spec, PackedMatrixChecks.gaussian(rnd, n * k, 0.05), n, k, arena);
+                    PackedMatrix w = quantize(spec, Reference.gaussian(rnd, n * k, 0.05), n, k, arena);
                     PackedMatrixChecks.kernelMatchesReference(w, rnd);
                 }
             }
@@ -52,7 +53,7 @@ class LutFormatTest {
         Random rnd = new Random(11);
         try (Arena arena = Arena.ofConfined()) {
             for (int k : KS) {
-                PackedMatrix w = quantize(spec, PackedMatrixChecks.gaussian(rnd, 37 * k, 0.05), 37, k, arena);
+                PackedMatrix w = quantize(spec, Reference.gaussian(rnd, 37 * k, 0.05), 37, k, arena);
                 PackedMatrixChecks.slicesMatch(w, arena, rnd);
                 PackedMatrixChecks.kernelMatchesReference(PackedMatrixChecks.roundTrip(w), rnd);
             }
@@ -64,7 +65,7 @@ class LutFormatTest {
     void everyRowHasItsOwnCodebookOfAtMostTwoToTheBValues(int bits) {
         Random rnd = new Random(bits);
         int n = 9, k = 300;
-        float[] w = PackedMatrixChecks.gaussian(rnd, n * k, 1);
+        float[] w = Reference.gaussian(rnd, n * k, 1);
         for (int c = 0; c < k; c++) {
             w[4 * k + c] *= 100; // one row on a very different scale
         }
@@ -156,7 +157,7 @@ class LutFormatTest {
         assertEquals("lut4+sparse0.45", PackedFormats.forSpec(FormatSpec.parse("lut4+sparse"))
                 .resolve(FormatSpec.parse("lut4+sparse")).spec());
         try (Arena arena = Arena.ofConfined()) {
-            PackedMatrix m = quantize("lut3+sparse0.2", PackedMatrixChecks.gaussian(new Random(1), 8 * 64, 1), 8, 64, arena);
+            PackedMatrix m = quantize("lut3+sparse0.2", Reference.gaussian(new Random(1), 8 * 64, 1), 8, 64, arena);
             assertInstanceOf(SparseMatrix.class, m);
             assertEquals("lut3+sparse0.2", m.format());
         }
@@ -165,7 +166,7 @@ class LutFormatTest {
     @Test
     void badPartsAreNamed() {
         try (Arena arena = Arena.ofConfined()) {
-            PackedMatrix m = quantize("lut4", PackedMatrixChecks.gaussian(new Random(2), 4 * 64, 1), 4, 64, arena);
+            PackedMatrix m = quantize("lut4", Reference.gaussian(new Random(2), 4 * 64, 1), 4, 64, arena);
             Map<String, MemorySegment> parts = new HashMap<>(m.parts());
             parts.remove("lut");
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

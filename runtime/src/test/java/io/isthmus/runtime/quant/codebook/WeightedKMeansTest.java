@@ -3,6 +3,7 @@ package io.isthmus.runtime.quant.codebook;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isthmus.runtime.kernel.Reference;
 import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.format.GgufFile;
 import io.isthmus.runtime.kernel.Dequantize;
@@ -49,7 +50,7 @@ class WeightedKMeansTest {
     void weightedSearchLowersTheWeightedErrorOnSkewedSensitivities() {
         Random rnd = new Random(2);
         int n = 64, k = 256;
-        float[] w = PackedMatrixChecks.gaussian(rnd, n * k, 0.02);
+        float[] w = Reference.gaussian(rnd, n * k, 0.02);
         float[] s = new float[k];
         for (int c = 0; c < k; c++) {
             s[c] = (float) Math.exp(3 * rnd.nextGaussian()); // a few columns dominate, as with real activations

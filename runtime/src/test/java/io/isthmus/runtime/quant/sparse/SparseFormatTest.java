@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isthmus.runtime.kernel.Reference;
 import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.quant.Calibration;
 import io.isthmus.runtime.quant.PackedFormats;
@@ -49,7 +50,7 @@ class SparseFormatTest {
         try (Arena arena = Arena.ofConfined()) {
             for (int k : new int[] {172, 33, 256}) {
                 for (int n : new int[] {37, 7}) {
-                    SparseMatrix w = grid("grid+sparse0.5", PackedMatrixChecks.gaussian(rnd, n * k, 0.05), n, k, null, arena);
+                    SparseMatrix w = grid("grid+sparse0.5", Reference.gaussian(rnd, n * k, 0.05), n, k, null, arena);
                     PackedMatrixChecks.kernelMatchesReference(w, rnd);
                     PackedMatrixChecks.slicesMatch(w, arena, rnd);
                     PackedMatrixChecks.roundTrip(GRID_SPARSE, w);
@@ -64,7 +65,7 @@ class SparseFormatTest {
     void outliersAreTheLargestAndAreReproducedExactly() {
         Random rnd = new Random(4);
         int n = 40, k = 250;
-        float[] w = PackedMatrixChecks.gaussian(rnd, n * k, 1);
+        float[] w = Reference.gaussian(rnd, n * k, 1);
         try (Arena arena = Arena.ofConfined()) {
             SparseMatrix m = grid("grid+sparse0.3", w, n, k, null, arena);
             assertEquals(Math.round(0.003 * n * k), m.outliers().nonZeros());
@@ -89,7 +90,7 @@ class SparseFormatTest {
     void sensitivityWeighsTheChoice() {
         Random rnd = new Random(5);
         int n = 30, k = 100;
-        float[] w = PackedMatrixChecks.gaussian(rnd, n * k, 1);
+        float[] w = Reference.gaussian(rnd, n * k, 1);
         float[] s = new float[k];
         java.util.Arrays.fill(s, 1);
         s[17] = 1e6f; // every weight of input column 17 matters most
@@ -108,7 +109,7 @@ class SparseFormatTest {
     void lutOutliersStayOutOfTheCodebookAndDecodeToTheCentroidNearestZero() {
         Random rnd = new Random(6);
         int n = 12, k = 512;
-        float[] w = PackedMatrixChecks.gaussian(rnd, n * k, 0.02);
+        float[] w = Reference.gaussian(rnd, n * k, 0.02);
         for (int r = 0; r < n; r++) {
             w[r * k + 7 * r] = 5; // one huge value per row, far beyond the others
         }
@@ -153,7 +154,7 @@ class SparseFormatTest {
         }
         assertThrows(IllegalArgumentException.class, () -> new SparseFormat(LutFormat.LUT4).resolve(FormatSpec.parse("lut4")));
         try (Arena arena = Arena.ofConfined()) {
-            SparseMatrix m = grid("grid+sparse0.5", PackedMatrixChecks.gaussian(new Random(7), 20 * 40, 1), 20, 40, null, arena);
+            SparseMatrix m = grid("grid+sparse0.5", Reference.gaussian(new Random(7), 20 * 40, 1), 20, 40, null, arena);
             Map<String, MemorySegment> parts = new HashMap<>(m.parts());
             MemorySegment cols = MemorySegment.ofArray(new byte[(int) parts.get("csr.cols").byteSize()]);
             cols.copyFrom(parts.get("csr.cols"));
