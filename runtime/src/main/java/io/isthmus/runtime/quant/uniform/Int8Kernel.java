@@ -4,18 +4,18 @@ import static io.isthmus.runtime.kernel.VectorSettings.B;
 import static io.isthmus.runtime.kernel.VectorSettings.F;
 import static io.isthmus.runtime.kernel.VectorSettings.LANES;
 
+import io.isthmus.runtime.kernel.RowTiles;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.Objects;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
  * GEMV and small-M products of {@link Int8Matrix}: each weight row's int8 codes widen to floats in
- * registers, are multiplied with up to four x rows at a time (one pass over the row per tile of
- * four, as the GGUF kernels do), and the sums are scaled once by the row's scale.
+ * registers, are multiplied with up to four x rows at a time (the tiles of {@link RowTiles}, shared with
+ * the other kernels), and the sums are scaled once by the row's scale.
  */
 final class Int8Kernel {
     /** Float vectors per byte-vector load (2 at 128 bits, else 1). */
@@ -26,34 +26,25 @@ final class Int8Kernel {
 
     static void matmul(MemorySegment codes, MemorySegment scales, int n, int k,
                        float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo) {
-        Objects.checkFromToIndex(rowFrom, rowTo, n);
-        Objects.checkFromIndexSize(xOff, (long) m * k > Integer.MAX_VALUE ? -1 : m * k, x.length);
-        Objects.checkFromIndexSize(yOff, (long) m * n > Integer.MAX_VALUE ? -1 : m * n, y.length);
-        float[] out = new float[4];
-        for (int r = rowFrom; r < rowTo; r++) {
-            long off = (long) r * k;
-            float s = scales.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, r);
-            int i = 0;
-            for (; i + 4 <= m; i += 4) {
-                int xo = xOff + i * k;
-                dot4(codes, off, k, x, xo, xo + k, xo + 2 * k, xo + 3 * k, out);
+        RowTiles.matmul(new RowTiles.RowDots() {
+            @Override
+            public float dot1(int row, float[] x, int xo) {
+                return Int8Kernel.dot1(codes, (long) row * k, k, x, xo) * scale(row);
+            }
+
+            @Override
+            public void dot4(int row, float[] x, int x0, int x1, int x2, int x3, float[] out) {
+                Int8Kernel.dot4(codes, (long) row * k, k, x, x0, x1, x2, x3, out);
+                float s = scale(row);
                 for (int j = 0; j < 4; j++) {
-                    y[yOff + (i + j) * n + r] = out[j] * s;
+                    out[j] *= s;
                 }
             }
-            int left = m - i;
-            if (left == 1) {
-                y[yOff + i * n + r] = dot1(codes, off, k, x, xOff + i * k) * s;
-            } else if (left > 1) { // 2 or 3 rows: one tile of four, repeating the last row
-                int x0 = xOff + i * k;
-                int x1 = x0 + k;
-                int x2 = left == 3 ? x1 + k : x1;
-                dot4(codes, off, k, x, x0, x1, x2, x2, out);
-                for (int j = 0; j < left; j++) {
-                    y[yOff + (i + j) * n + r] = out[j] * s;
-                }
+
+            private float scale(int row) {
+                return scales.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, row);
             }
-        }
+        }, n, k, x, xOff, m, y, yOff, rowFrom, rowTo);
     }
 
     static float dot1(MemorySegment w, long off, int k, float[] x, int xo) {
