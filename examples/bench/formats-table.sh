@@ -14,6 +14,7 @@
 #     --texts "F ..."    texts to score (default ../shared/data/wikitext-2-raw/wiki.test.raw and the TinyStories file)
 #     --calib FILE       calibration text for quantize (default none: the evaluation texts would leak into it)
 #     --ctx N            perplexity window (default 256)
+#     --chunks N         score only the first N windows of each text (llama-perplexity --chunks; default all)
 #     --threads N        compute threads (default: all CPUs)
 #     --work DIR         where quantized files go (default ${TMPDIR:-/tmp}/isthmus-formats)
 #     --no-kernels       skip the GEMV table
@@ -27,6 +28,7 @@ formats=""
 texts="../shared/data/wikitext-2-raw/wiki.test.raw ../shared/data/tinystories/tinystories_validation_first1000.txt"
 calib=""
 ctx=256
+chunks=""
 threads=""
 work="${TMPDIR:-/tmp}/isthmus-formats"
 kernels=1
@@ -38,6 +40,7 @@ while [ $# -gt 0 ]; do
     --texts) texts=$2; shift 2 ;;
     --calib) calib=$2; shift 2 ;;
     --ctx) ctx=$2; shift 2 ;;
+    --chunks) chunks=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --no-kernels) kernels=0; shift ;;
@@ -49,6 +52,7 @@ for t in $texts; do [ -f "$t" ] || { echo "formats-table.sh: no text $t (see --t
 mkdir -p "$work"
 launcher() { ./launcher "$@" 2> >(grep -v -e '^WARNING: Using incubator' -e '^isthmus: building' >&2); }
 thread_opt=${threads:+--threads $threads}
+chunks_opt=${chunks:+--chunks $chunks}
 [ -z "$formats" ] && formats=$(launcher formats --specs --kind packed)
 calib_opt=${calib:+--calib $calib}
 
@@ -86,7 +90,7 @@ for row in "${rows[@]}"; do
   weights=""; bits=""
   cells=""
   for t in $texts; do
-    j=$(launcher "$file" perplexity --text "$t" --ctx "$ctx" --json $thread_opt)
+    j=$(launcher "$file" perplexity --text "$t" --ctx "$ctx" $chunks_opt --json $thread_opt)
     ppl=$(echo "$j" | json ppl)
     weights=$(echo "$j" | json format)
     bits=$(echo "$j" | json bits_per_weight)
@@ -105,7 +109,7 @@ for row in "${rows[@]}"; do
   kernel_list+=("${weights%%,*}") # the kernel of the format most of its weights are in
 done
 
-echo "Perplexity: llama.cpp's method, context $ctx; changes against the first row. Packed formats quantized from $(basename "$base")${calib:+ with calibration on $(basename "$calib")}."
+echo "Perplexity: llama.cpp's method, context $ctx${chunks:+, the first $chunks windows of each text}; changes against the first row. Packed formats quantized from $(basename "$base")${calib:+ with calibration on $(basename "$calib")}."
 echo
 echo "$header"
 echo "$rule"
@@ -119,7 +123,7 @@ if [ "$kernels" = 1 ]; then
   echo
   echo "GEMV of a 4096×11008 matrix, read bandwidth of the same run $bw GB/s:"
   echo
-  echo "| kernel | bytes | µs/GEMV | GB/s | % of read bandwidth |"
-  echo "|---|---:|---:|---:|---:|"
-  echo "$bench" | awk 'f && NF == 5 { printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 } /^format /{ f = 1 }'
+  echo "| kernel | bytes | µs/GEMV (median) | GB/s | % of read bandwidth | best GB/s | best % |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  echo "$bench" | awk 'f && NF == 7 { printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7 } /^format /{ f = 1 }'
 fi

@@ -42,6 +42,10 @@ final class PerplexityCommand implements Callable<Integer> {
     @Option(names = "--text", required = true, paramLabel = "FILE", description = "UTF-8 text to score.")
     Path text;
 
+    @Option(names = "--chunks", paramLabel = "N",
+            description = "Score only the first N windows, as llama-perplexity --chunks (default: all).")
+    int chunks;
+
     @Option(names = "--json", description = "Print one JSON object {ppl, tokens, ctx, format, ...} at the end.")
     boolean json;
 
@@ -52,12 +56,15 @@ final class PerplexityCommand implements Callable<Integer> {
         if (launch.printDryRun(spec, out)) {
             return 0;
         }
+        if (chunks < 0) {
+            throw new IllegalArgumentException("--chunks must be at least 1 (or left out for all windows), not " + chunks);
+        }
         String content = read(text);
         try (Engine engine = Engine.open(spec, launch.apply(spec, model.engineOptions()))) {
             int ctx = model.context != null ? model.context : engine.config().contextLength();
             PerplexityResult r;
             try (Progress bar = Progress.of("perplexity", 1, "windows")) {
-                r = engine.perplexity(content, ctx, (done, total, ppl) -> {
+                r = engine.perplexity(content, ctx, chunks, (done, total, ppl) -> {
                     bar.setTotal(total);
                     bar.stepTo(done, String.format(Locale.ROOT, "ppl %.4f", ppl));
                 });

@@ -244,13 +244,14 @@ public final class Engine implements AutoCloseable {
 
     /**
      * Perplexity of {@code text} by llama.cpp's method (see {@link PerplexityEvaluator}), in windows
-     * of {@code ctx} tokens; {@code progress} (may be null) is told after each window, on the engine's thread.
+     * of {@code ctx} tokens, the first {@code maxChunks} of them (all when 0); {@code progress} (may be
+     * null) is told after each window, on the engine's thread.
      */
-    public PerplexityResult perplexity(String text, int ctx, PerplexityEvaluator.Progress progress) {
+    public PerplexityResult perplexity(String text, int ctx, int maxChunks, PerplexityEvaluator.Progress progress) {
         int[] tokens = PerplexityText.tokenize(tokenizer, text);
         int bos = tokenizer.addsBos() ? tokenizer.bosId() : -1;
         return onDriver(() -> new PerplexityEvaluator(backend.forward(), generator.cacheType())
-                .evaluate(tokens, bos, ctx, progress));
+                .evaluate(tokens, bos, ctx, maxChunks, progress));
     }
 
     /** Logits over the vocabulary for the token after {@code tokenIds} (a fresh sequence; for scoring and tests). */

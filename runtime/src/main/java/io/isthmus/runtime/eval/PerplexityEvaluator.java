@@ -33,9 +33,10 @@ public final class PerplexityEvaluator {
 
     /**
      * Scores {@code tokens} (see {@link PerplexityText#tokenize}) in windows of {@code ctx};
-     * {@code bos} is the id put at the start of each window, or -1 for models without BOS.
+     * {@code bos} is the id put at the start of each window, or -1 for models without BOS;
+     * {@code maxChunks} &gt; 0 scores only the first that many windows ({@code llama-perplexity --chunks}).
      */
-    public PerplexityResult evaluate(int[] tokens, int bos, int ctx, Progress progress) {
+    public PerplexityResult evaluate(int[] tokens, int bos, int ctx, int maxChunks, Progress progress) {
         int vocab = model.config().vocabSize();
         if (ctx < 4) {
             throw new IllegalArgumentException("--ctx " + ctx + " is too small for perplexity (at least 4)");
@@ -48,6 +49,9 @@ public final class PerplexityEvaluator {
         if (windows == 0) {
             throw new IllegalArgumentException("the text has " + tokens.length + " tokens, fewer than one window of "
                     + ctx + " (use a smaller --ctx)");
+        }
+        if (maxChunks > 0) {
+            windows = Math.min(windows, maxChunks);
         }
         int first = ctx / 2;
         int piece = Math.min(ctx - first, Math.max(1, model.maxAllLogitsTokens()));

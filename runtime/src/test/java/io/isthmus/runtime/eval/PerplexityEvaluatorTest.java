@@ -80,13 +80,29 @@ class PerplexityEvaluatorTest {
         for (int i = 0; i < tokens.length; i++) {
             tokens[i] = (i * 3) % VOCAB;
         }
-        PerplexityResult r = new PerplexityEvaluator(model, KvCacheType.F32).evaluate(tokens, 9, 8, null);
+        PerplexityResult r = new PerplexityEvaluator(model, KvCacheType.F32).evaluate(tokens, 9, 8, 0, null);
         assertEquals(3, r.chunks(), "⌊27 / 8⌋ windows");
         assertEquals(3 * 3, r.scoredTokens(), "positions 4..6 of each window predict 5..7");
         assertEquals(VOCAB, r.perplexity(), 1e-9);
         assertEquals(List.of("cache 8", "forward [9, 3, 6, 9] at 0", "forward [2, 5, 8, 1] at 4 all",
                 "cache 8", "forward [9, 7, 0, 3] at 0", "forward [6, 9, 2, 5] at 4 all",
                 "cache 8", "forward [9, 1, 4, 7] at 0", "forward [0, 3, 6, 9] at 4 all"), model.calls);
+    }
+
+    @Test
+    void chunksLimitsTheWindowsToTheFirstOnes() {
+        FakeModel model = new FakeModel(0f, Integer.MAX_VALUE);
+        int[] tokens = new int[27];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = (i * 3) % VOCAB;
+        }
+        PerplexityResult r = new PerplexityEvaluator(model, KvCacheType.F32).evaluate(tokens, 9, 8, 2, null);
+        assertEquals(2, r.chunks(), "--chunks 2 of 3 windows");
+        assertEquals(2 * 3, r.scoredTokens());
+        assertEquals(List.of("cache 8", "forward [9, 3, 6, 9] at 0", "forward [2, 5, 8, 1] at 4 all",
+                "cache 8", "forward [9, 7, 0, 3] at 0", "forward [6, 9, 2, 5] at 4 all"), model.calls);
+        assertEquals(3, new PerplexityEvaluator(new FakeModel(0f, Integer.MAX_VALUE), KvCacheType.F32)
+                .evaluate(tokens, 9, 8, 10, null).chunks(), "more chunks than windows: all windows");
     }
 
     @Test
@@ -98,7 +114,7 @@ class PerplexityEvaluatorTest {
             tokens[i] = i % VOCAB;
         }
         List<Double> seen = new ArrayList<>();
-        PerplexityResult r = new PerplexityEvaluator(model, KvCacheType.F32).evaluate(tokens, -1, 16, (d, t, p) -> seen.add(p));
+        PerplexityResult r = new PerplexityEvaluator(model, KvCacheType.F32).evaluate(tokens, -1, 16, 0, (d, t, p) -> seen.add(p));
         double nll = -(3 - Math.log(Math.exp(3) + 9));
         assertEquals(7, r.scoredTokens());
         assertEquals(nll, r.meanNll(), 1e-12);
@@ -112,9 +128,9 @@ class PerplexityEvaluatorTest {
     void refusesTextsShorterThanAWindowAndWindowsBeyondTheContext() {
         FakeModel model = new FakeModel(0f, Integer.MAX_VALUE);
         PerplexityEvaluator e = new PerplexityEvaluator(model, KvCacheType.F32);
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> e.evaluate(new int[10], 1, 16, null))
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> e.evaluate(new int[10], 1, 16, 0, null))
                 .getMessage().contains("fewer than one window of 16"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> e.evaluate(new int[200], 1, 128, null))
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> e.evaluate(new int[200], 1, 128, 0, null))
                 .getMessage().contains("exceeds the model's context length of 64"));
     }
 }

@@ -61,7 +61,7 @@ class PerplexityFiguresTest {
 
     private static void check(Figure f, Path model, Path text) throws Exception {
         try (Engine engine = Engine.open(model, EngineOptions.defaults().withWarmUpMillis(0))) {
-            PerplexityResult r = engine.perplexity(Files.readString(text), 256, null);
+            PerplexityResult r = engine.perplexity(Files.readString(text), 256, 0, null);
             System.out.printf(Locale.ROOT, "%s on %s: perplexity %.4f (llama.cpp %.3f, %+.3f %%), %d tokens, %d windows%n",
                     f.model(), text.getFileName(), r.perplexity(), f.ppl(), 100 * (r.perplexity() / f.ppl() - 1),
                     r.textTokens(), r.chunks());
