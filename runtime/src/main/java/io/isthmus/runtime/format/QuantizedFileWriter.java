@@ -135,7 +135,7 @@ public final class QuantizedFileWriter {
                         writeFully(ch, ByteBuffer.allocate(Math.toIntExact(e.shape[0])));
                     } else {
                         for (long at = 0; at < e.data.byteSize(); at += CHUNK) {
-                            writeFully(ch, e.data.asSlice(at, Math.min(CHUNK, e.data.byteSize() - at)).asByteBuffer());
+                            writeFully(ch, byteView(e.data.asSlice(at, Math.min(CHUNK, e.data.byteSize() - at))));
                         }
                     }
                 }
@@ -163,6 +163,19 @@ public final class QuantizedFileWriter {
         Map<String, com.fasterxml.jackson.databind.JsonNode> nodes = new LinkedHashMap<>();
         m.forEach((k, v) -> nodes.put(k, QuantizedFile.JSON.getNodeFactory().textNode(v)));
         return nodes;
+    }
+
+    /**
+     * The bytes of {@code part} as a buffer: a view of native memory, a copy of heap memory held in a
+     * short[] or float[] (which {@link MemorySegment#asByteBuffer} cannot view).
+     */
+    private static ByteBuffer byteView(MemorySegment part) {
+        if (part.isNative() || part.heapBase().orElse(null) instanceof byte[]) {
+            return part.asByteBuffer();
+        }
+        byte[] copy = new byte[Math.toIntExact(part.byteSize())];
+        MemorySegment.copy(part, 0, MemorySegment.ofArray(copy), 0, copy.length);
+        return ByteBuffer.wrap(copy);
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {

@@ -11,6 +11,8 @@ import io.isthmus.runtime.model.Transformer;
 import io.isthmus.runtime.quant.WeightFormats;
 import io.isthmus.runtime.tensor.Tensor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
@@ -91,6 +93,22 @@ class QuantizedFileTest {
                 assertArrayEquals(memory.tensor(t.name()).shape(), t.shape(), t.name());
             }
             assertSameLogits(logits(memory), logits(loaded));
+        }
+    }
+
+    static java.util.stream.Stream<String> packedFormats() {
+        return io.isthmus.runtime.quant.PackedFormats.names().stream()
+                .map(name -> io.isthmus.runtime.quant.FormatTarget.of(FormatSpec.parse(name)).spec().spec());
+    }
+
+    /** Every family's parts, whatever memory they live in (fp6 keeps its scales in a short[]), write and read back. */
+    @ParameterizedTest
+    @MethodSource("packedFormats")
+    void everyPackedFormatRoundTrips(String format, @TempDir Path dir) {
+        Path file = write(dir, format);
+        try (ModelWeights memory = WeightFormats.convert(ModelLoader.load(MODEL), FormatSpec.parse(format));
+             ModelWeights loaded = ModelLoader.load(file)) {
+            assertSameBytes(memory, loaded);
         }
     }
 
