@@ -18,7 +18,8 @@ import java.util.Optional;
  * <p>Settings (system property, else environment): {@code isthmus.onednn} /
  * {@code ISTHMUS_ONEDNN} = {@code off} disables the paths; {@code isthmus.onednn.min-rows} /
  * {@code ISTHMUS_ONEDNN_MIN_ROWS} is the smallest m that goes through oneDNN (default
- * {@link #DEFAULT_MIN_ROWS}; decode, m = 1, stays on the Vector API GEMV unless this is 1).
+ * {@link #AMX_MIN_ROWS} where oneDNN runs on AMX, else {@link #DEFAULT_MIN_ROWS}; decode of one
+ * sequence, m = 1, stays on the Vector API GEMV unless this is 1).
  */
 public final class OneDnnMatrices {
     /**
@@ -26,6 +27,14 @@ public final class OneDnnMatrices {
      * bandwidth-bound GEMV/GEMM where oneDNN's per-call conversion and thread wake-up cost more).
      */
     public static final int DEFAULT_MIN_ROWS = 16;
+
+    /**
+     * With AMX, 8 rows (8 sequences decoded together) already go faster through oneDNN: on the
+     * 16-core AMX Xeon, a 7B-shaped bf16 model decoded 8 sequences in 275 ms per step through
+     * oneDNN against 418 ms through the Vector API kernels, which read the weights once per 4
+     * rows (examples/bench/batched-decode.sh with ISTHMUS_ONEDNN_MIN_ROWS=8 and unset, README).
+     */
+    public static final int AMX_MIN_ROWS = 8;
 
     private OneDnnMatrices() {
     }
@@ -40,7 +49,7 @@ public final class OneDnnMatrices {
             return w;
         }
         Optional<OneDnn> dnn = OneDnn.get(pool.cpus());
-        return dnn.<WeightMatrix>map(d -> new OneDnnMatrix(w, prepare(d, w, kind), minRows())).orElse(w);
+        return dnn.<WeightMatrix>map(d -> new OneDnnMatrix(w, prepare(d, w, kind), minRows(d.isa()))).orElse(w);
     }
 
     /** The oneDNN path of {@code w} regardless of settings (benchmarks, tests); empty when none applies or oneDNN is missing. */
@@ -97,9 +106,10 @@ public final class OneDnnMatrices {
         return !"off".equalsIgnoreCase(setting("isthmus.onednn", "ISTHMUS_ONEDNN", "on").strip());
     }
 
-    /** The smallest m that goes through oneDNN. */
-    public static int minRows() {
-        String s = setting("isthmus.onednn.min-rows", "ISTHMUS_ONEDNN_MIN_ROWS", String.valueOf(DEFAULT_MIN_ROWS));
+    /** The smallest m that goes through oneDNN when it runs on {@code isa}: the setting, else the default for the ISA. */
+    public static int minRows(CpuIsa isa) {
+        String s = setting("isthmus.onednn.min-rows", "ISTHMUS_ONEDNN_MIN_ROWS",
+                String.valueOf(isa.hasAmx() ? AMX_MIN_ROWS : DEFAULT_MIN_ROWS));
         try {
             int v = Integer.parseInt(s.strip());
             if (v < 1) {
