@@ -104,7 +104,8 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         BenchReport report = new BenchReport(points, about);
-        out.print(report.write(outDir).stream().map(p -> "wrote " + p + "\n").reduce("", String::concat));
+        out.print(report.writeTables(outDir).stream().map(p -> "wrote " + p + "\n").reduce("", String::concat));
+        out.print(BenchChartCommand.charts(report, outDir, command.commandLine().getErr()));
         out.println();
         out.print(Files.readString(outDir.resolve("bench.md")));
         out.flush();

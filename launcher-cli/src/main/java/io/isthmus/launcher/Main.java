@@ -17,14 +17,14 @@ import java.util.Set;
 @Command(name = "launcher", mixinStandardHelpOptions = true, version = "isthmus 0.1.0",
         description = "Isthmus: CPU-first LLM inference on the JVM.",
         subcommands = {GenerateCommand.class, SpeedCommand.class, BenchCommand.class, PerplexityCommand.class,
-                QuantizeCommand.class, FormatsCommand.class, SynthCommand.class, KernelBenchCommand.class,
+                QuantizeCommand.class, FormatsCommand.class, SynthCommand.class, KernelBenchCommand.class, BenchChartCommand.class,
                 OneDnnBenchCommand.class})
 public final class Main implements Runnable {
 
     /** Subcommands that take MODEL as their first argument. */
     static final Set<String> MODEL_COMMANDS = Set.of("generate", "speed", "bench", "perplexity");
     /** Subcommands that take no MODEL. */
-    static final Set<String> STANDALONE_COMMANDS = Set.of("bench-kernels", "bench-onednn", "quantize", "formats", "synth", "help");
+    static final Set<String> STANDALONE_COMMANDS = Set.of("bench-kernels", "bench-onednn", "bench-chart", "quantize", "formats", "synth", "help");
 
     @Override
     public void run() {

@@ -41,6 +41,20 @@ class BenchCommandTest {
         assertTrue(last.get("per_token_ms_median").asDouble() > 0);
         assertTrue(Files.readString(out.resolve("bench.md")).contains("| 2 | 9 | 3 | 2 | 2 | 2 |"));
         assertTrue(Files.readString(out.resolve("token-latency.svg")).contains("<svg"));
+
+        // the charts again, elsewhere, from bench.json alone (as for runs on machines without fonts)
+        Path charts = dir.resolve("charts");
+        BadInputTest.Outcome c = BadInputTest.run("bench-chart", out.toString(), "--out", charts.toString());
+        assertEquals(0, c.code(), c.err());
+        assertTrue(Files.size(charts.resolve("bench.png")) > 0);
+        assertTrue(Files.readString(charts.resolve("token-speedup.svg")).contains("<svg"));
+    }
+
+    @Test
+    void benchChartNamesAMissingOrForeignFile(@TempDir Path dir) throws Exception {
+        BadInputTest.assertOneLineError(BadInputTest.run("bench-chart", dir.toString()), "bench.json: no such bench result");
+        Files.writeString(dir.resolve("bench.json"), "{\"about\": {}}");
+        BadInputTest.assertOneLineError(BadInputTest.run("bench-chart", dir.toString()), "not a bench.json (no 'points' list)");
     }
 
     @Test

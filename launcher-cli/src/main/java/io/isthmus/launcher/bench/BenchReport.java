@@ -1,5 +1,6 @@
 package io.isthmus.launcher.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -9,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -47,15 +49,60 @@ public record BenchReport(List<LatencyPoint> points, Map<String, String> about) 
         return baseline(p).perTokenMedian() / p.perTokenMedian();
     }
 
-    /** Writes bench.csv, bench.json, bench.md and the charts into {@code dir}; returns the files. */
-    public List<Path> write(Path dir) throws IOException {
+    /** Writes bench.csv, bench.json and bench.md into {@code dir}; returns the files. */
+    public List<Path> writeTables(Path dir) throws IOException {
         Files.createDirectories(dir);
         List<Path> files = new ArrayList<>();
         files.add(Files.writeString(dir.resolve("bench.csv"), csv()));
         files.add(Files.writeString(dir.resolve("bench.json"), JSON.writeValueAsString(json())));
         files.add(Files.writeString(dir.resolve("bench.md"), markdown()));
-        files.addAll(BenchCharts.write(this, dir));
         return files;
+    }
+
+    /**
+     * Draws the charts into {@code dir} (bench.png and one SVG per panel); returns the files. Needs
+     * AWT with fonts: on a machine without them (a jlink'ed JDK without java.desktop, no
+     * fontconfig) this throws, and {@code launcher bench-chart DIR} draws them elsewhere from bench.json.
+     */
+    public List<Path> writeCharts(Path dir) throws IOException {
+        return BenchCharts.write(this, dir);
+    }
+
+    /** A report read back from the bench.json {@link #writeTables} wrote. */
+    public static BenchReport read(Path json) throws IOException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json.toFile());
+        } catch (java.io.FileNotFoundException | java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException(json + ": no such bench result");
+        }
+        if (root == null || !root.path("points").isArray()) {
+            throw new IllegalArgumentException(json + ": not a bench.json (no 'points' list)");
+        }
+        Map<String, String> about = new LinkedHashMap<>();
+        root.path("about").properties().forEach(e -> about.put(e.getKey(), e.getValue().asText()));
+        List<LatencyPoint> points = new ArrayList<>();
+        for (JsonNode p : root.path("points")) {
+            JsonNode runs = p.path("runs");
+            double[] prompt = new double[runs.size()];
+            double[] perToken = new double[runs.size()];
+            for (int r = 0; r < runs.size(); r++) {
+                prompt[r] = number(json, runs.get(r), "prompt_ms");
+                perToken[r] = number(json, runs.get(r), "per_token_ms");
+            }
+            points.add(new LatencyPoint((int) number(json, p, "ranks"), (int) number(json, p, "input_tokens"),
+                    (int) number(json, p, "output_tokens"), (int) number(json, p, "beams"),
+                    p.has("batch") ? p.get("batch").asInt() : 1, prompt, perToken));
+        }
+        return new BenchReport(points, about);
+    }
+
+    private static double number(Path file, JsonNode o, String key) {
+        JsonNode v = o.get(key);
+        if (v == null || !v.isNumber()) {
+            throw new IllegalArgumentException(file + ": a point has no number '" + key + "'");
+        }
+        return v.asDouble();
     }
 
     String csv() {
