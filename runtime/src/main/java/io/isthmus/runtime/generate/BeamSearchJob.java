@@ -2,9 +2,7 @@ package io.isthmus.runtime.generate;
 
 import io.isthmus.runtime.kernel.Ops;
 import io.isthmus.runtime.model.DecodeBatch;
-import io.isthmus.runtime.model.ForwardPass;
 import io.isthmus.runtime.model.KvCache;
-import io.isthmus.runtime.tokenizer.Tokenizer;
 
 import java.util.Arrays;
 import java.util.function.BooleanSupplier;
@@ -20,17 +18,11 @@ import java.util.function.BooleanSupplier;
  * when cancelled; the best finished sequence (running beams count as finished at the limit) is
  * the result, streamed to the sink at the end.
  */
-final class BeamSearchJob implements DecodeJob {
-    private final ForwardPass model;
-    private final Tokenizer tokenizer;
-    private final KvCache cache;
-    private final int[] prompt;
+final class BeamSearchJob extends GenerationJob {
     private final int maxNewTokens;
     private final boolean ignoreEos;
-    private final TokenSink sink;
     private final BooleanSupplier cancelled;
     private final int beams;
-    private final int vocab;
     private final BeamHypotheses finished;
     /** tokens[b][0..length): the generated tokens of running beam b; next[] is the other buffer. */
     private int[][] tokens, next;
@@ -41,24 +33,15 @@ final class BeamSearchJob implements DecodeJob {
     private final double[] candScore;
     private final int[] candBeam, candToken;
     private final Integer[] order;
-    private final double promptMs;
     private int length;
-    private long decodeNanos;
-    private int decodeSteps;
-    private Generator.Output result;
 
     BeamSearchJob(Generator generator, KvCache cache, int[] prompt, int maxNewTokens, BeamParams params,
                   boolean ignoreEos, TokenSink sink, BooleanSupplier cancelled) {
-        this.model = generator.model();
-        this.tokenizer = generator.tokenizer();
-        this.cache = cache;
-        this.prompt = prompt;
+        super(generator, cache, prompt, sink);
         this.maxNewTokens = maxNewTokens;
         this.ignoreEos = ignoreEos;
-        this.sink = sink;
         this.cancelled = cancelled;
         this.beams = params.beams();
-        this.vocab = model.config().vocabSize();
         if (2 * beams > vocab) {
             throw new IllegalArgumentException(beams + " beams need a vocabulary of at least " + 2 * beams + " tokens");
         }
@@ -72,10 +55,7 @@ final class BeamSearchJob implements DecodeJob {
         this.candBeam = new int[candScore.length];
         this.candToken = new int[candScore.length];
         this.order = new Integer[candScore.length];
-        float[] logits = new float[vocab];
-        long t0 = System.nanoTime();
-        generator.prefill(cache, prompt, logits);
-        this.promptMs = (System.nanoTime() - t0) / 1e6;
+        float[] logits = runPrompt(generator);
         if (maxNewTokens <= 0) {
             finish(StopReason.MAX_TOKENS, false);
         } else {
@@ -180,8 +160,7 @@ final class BeamSearchJob implements DecodeJob {
 
     @Override
     public void accept(float[] logits, int firstRow, long stepNanos) {
-        decodeNanos += stepNanos;
-        decodeSteps++;
+        stepDone(stepNanos);
         select(logits, firstRow, beams);
     }
 
@@ -196,41 +175,9 @@ final class BeamSearchJob implements DecodeJob {
         int[] ids = best == null ? new int[0] : best.tokens();
         StopReason reason = best != null && best.endedByEos() ? StopReason.END_OF_GENERATION
                 : why == StopReason.END_OF_GENERATION ? StopReason.MAX_TOKENS : why;
-        Utf8StreamDecoder utf8 = new Utf8StreamDecoder();
-        StringBuilder text = new StringBuilder();
         for (int id : ids) {
-            String piece = utf8.push(tokenizer.tokenBytes(id));
-            text.append(piece);
-            sink.accept(id, piece);
+            emit(id);
         }
-        String rest = utf8.flush();
-        if (!rest.isEmpty()) {
-            text.append(rest);
-            sink.accept(-1, rest);
-        }
-        model.release(cache);
-        GenerationTimings timings = new GenerationTimings(promptMs, prompt.length, decodeNanos / 1e6, decodeSteps);
-        result = new Generator.Output(prompt, ids, text.toString(), reason,
-                timings, best == null ? Double.NaN : best.score());
-    }
-
-    @Override
-    public void abandon() {
-        if (result == null) {
-            model.release(cache);
-        }
-    }
-
-    @Override
-    public boolean done() {
-        return result != null;
-    }
-
-    @Override
-    public Generator.Output result() {
-        if (result == null) {
-            throw new IllegalStateException("the beam search has not finished");
-        }
-        return result;
+        complete(ids, reason, best == null ? Double.NaN : best.score());
     }
 }
