@@ -56,10 +56,7 @@ final class BenchChartCommand implements Callable<Integer> {
             }
             return b.toString();
         } catch (RuntimeException | LinkageError e) { // AWT without fonts or without java.desktop
-            for (String name : new String[] {"bench.png", "prompt-latency.svg", "token-latency.svg",
-                    "prompt-speedup.svg", "token-speedup.svg"}) {
-                Files.deleteIfExists(dir.resolve(name));
-            }
+            BenchReport.deleteCharts(dir);
             err.println("isthmus: warning: no charts drawn here (" + e + "); the tables are written; draw them"
                     + " elsewhere with: launcher bench-chart " + dir);
             err.flush();

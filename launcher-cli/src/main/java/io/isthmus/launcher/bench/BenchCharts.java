@@ -32,16 +32,21 @@ final class BenchCharts {
                 chart(report, "Per-token latency (2nd+ tokens)", "ms/token (median)", LatencyPoint::perTokenMedian, false),
                 chart(report, "Prompt speed-up", "× fewest ranks", report::promptSpeedup, true),
                 chart(report, "Per-token speed-up", "× fewest ranks", report::perTokenSpeedup, true));
-        List<Path> files = new ArrayList<>();
-        Path png = dir.resolve("bench.png");
-        BitmapEncoder.saveBitmap(charts, 2, 2, png.toString(), BitmapEncoder.BitmapFormat.PNG);
-        files.add(png);
-        String[] names = {"prompt-latency", "token-latency", "prompt-speedup", "token-speedup"};
+        List<Path> files = files(dir);
+        BitmapEncoder.saveBitmap(charts, 2, 2, files.getFirst().toString(), BitmapEncoder.BitmapFormat.PNG);
         for (int i = 0; i < charts.size(); i++) {
-            Path svg = dir.resolve(names[i] + ".svg");
-            VectorGraphicsEncoder.saveVectorGraphic(charts.get(i), svg.toString(),
+            VectorGraphicsEncoder.saveVectorGraphic(charts.get(i), files.get(i + 1).toString(),
                     VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
-            files.add(svg);
+        }
+        return files;
+    }
+
+    /** The files {@link #write} writes into {@code dir}: bench.png, then one SVG per panel. */
+    static List<Path> files(Path dir) {
+        List<Path> files = new ArrayList<>();
+        files.add(dir.resolve("bench.png"));
+        for (String panel : new String[] {"prompt-latency", "token-latency", "prompt-speedup", "token-speedup"}) {
+            files.add(dir.resolve(panel + ".svg"));
         }
         return files;
     }

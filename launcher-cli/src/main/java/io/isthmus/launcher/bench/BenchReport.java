@@ -68,6 +68,13 @@ public record BenchReport(List<LatencyPoint> points, Map<String, String> about) 
         return BenchCharts.write(this, dir);
     }
 
+    /** Removes what a failed {@link #writeCharts} may have left half-written in {@code dir}. */
+    public static void deleteCharts(Path dir) throws IOException {
+        for (Path p : BenchCharts.files(dir)) {
+            Files.deleteIfExists(p);
+        }
+    }
+
     /** A report read back from the bench.json {@link #writeTables} wrote. */
     public static BenchReport read(Path json) throws IOException {
         JsonNode root;
