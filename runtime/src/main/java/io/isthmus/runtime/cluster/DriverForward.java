@@ -105,6 +105,11 @@ public final class DriverForward implements ForwardPass, AutoCloseable {
         }
     }
 
+    @Override
+    public int prefillBatch() {
+        return Math.min(shard.prefillBatch(), StepCodec.MAX_TOKENS);
+    }
+
     /** All-logits runs are not split into steps (the chunks would overwrite each other's rows). */
     @Override
     public int maxAllLogitsTokens() {

@@ -1,8 +1,8 @@
 package io.isthmus.runtime.cluster;
 
-import io.isthmus.runtime.generate.Generator;
 import io.isthmus.runtime.model.KvCacheType;
 import io.isthmus.runtime.model.KvShape;
+import io.isthmus.runtime.model.Transformer;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -35,8 +35,11 @@ import java.util.zip.CRC32C;
  * Little-endian. Bytes after the body are ignored.
  */
 public final class StepCodec {
-    /** Tokens per step: the generator's prefill batch, so a prompt never needs more than one step per batch. */
-    public static final int MAX_TOKENS = Generator.PREFILL_BATCH;
+    /**
+     * Tokens per step: the largest prefill batch a model asks for ({@link Transformer#prefillBatch()}
+     * with oneDNN), so a prompt never needs more than one step per batch.
+     */
+    public static final int MAX_TOKENS = 512;
     /** Rows per BATCH step: the most sequences (or beams) one batched decode step runs. */
     public static final int MAX_ROWS = 64;
     static final int MAGIC = 0x50545349; // "ISTP" read little-endian

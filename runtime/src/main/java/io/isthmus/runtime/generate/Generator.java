@@ -16,9 +16,6 @@ import java.util.function.BooleanSupplier;
  * {@link DecodeLoop}, which decodes several in one batch. Not thread-safe.
  */
 public final class Generator {
-    /** Prompt tokens per prefill batch: large enough for matrix-matrix speed, small enough for the scratch buffers. */
-    public static final int PREFILL_BATCH = 64;
-
     private final ForwardPass model;
     private final Tokenizer tokenizer;
     private final KvCacheType cacheType;
@@ -99,8 +96,9 @@ public final class Generator {
 
     /** Runs the prompt into positions 0.. of {@code cache}; the last token's logits go to {@code logits}. */
     void prefill(KvCache cache, int[] prompt, float[] logits) {
-        for (int off = 0; off < prompt.length; off += PREFILL_BATCH) {
-            int m = Math.min(PREFILL_BATCH, prompt.length - off);
+        int batch = model.prefillBatch();
+        for (int off = 0; off < prompt.length; off += batch) {
+            int m = Math.min(batch, prompt.length - off);
             model.forward(cache, prompt, off, m, off, logits, false);
         }
     }

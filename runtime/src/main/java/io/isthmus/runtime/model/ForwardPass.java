@@ -24,6 +24,11 @@ public interface ForwardPass {
      */
     void forward(KvCache cache, int[] tokens, int off, int m, int startPos, float[] logits, boolean allLogits);
 
+    /** Prompt tokens per {@link #forward} call that prefill should use: large enough for matrix-matrix speed. */
+    default int prefillBatch() {
+        return 64;
+    }
+
     /** The most tokens one {@link #forward} call with {@code allLogits} takes. */
     default int maxAllLogitsTokens() {
         return Integer.MAX_VALUE;

@@ -135,6 +135,15 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
     /** out[outOff + i] += w · value[layer][entry][headOff + i] for i < len. */
     public abstract void addScaledValue(int layer, int entry, int headOff, float w, float[] out, int outOff, int len);
 
+    /**
+     * The keys of one head at entries {@code [from, to)}, transposed: {@code out[d * stride + e] =
+     * key[layer][e][headOff + d]} for d < len (prefill attention reads keys along positions).
+     */
+    public abstract void copyKeysTransposed(int layer, int headOff, int len, int from, int to, float[] out, int stride);
+
+    /** The values of one head at entries {@code [from, to)}: {@code out[e * len + d] = value[layer][e][headOff + d]}. */
+    public abstract void copyValues(int layer, int headOff, int len, int from, int to, float[] out);
+
     /** A deep copy: keys, values and beam history (reference implementations fork sequences with it). */
     public final KvCache copy() {
         KvCache c = create(type(), layers, shape, kvDim);
@@ -189,6 +198,23 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
         }
 
         @Override
+        public void copyKeysTransposed(int layer, int headOff, int len, int from, int to, float[] out, int stride) {
+            for (int e = from; e < to; e++) {
+                int at = index(layer, e) + headOff;
+                for (int d = 0; d < len; d++) {
+                    out[d * stride + e] = keys[at + d];
+                }
+            }
+        }
+
+        @Override
+        public void copyValues(int layer, int headOff, int len, int from, int to, float[] out) {
+            for (int e = from; e < to; e++) {
+                System.arraycopy(values, index(layer, e) + headOff, out, e * len, len);
+            }
+        }
+
+        @Override
         void copyDataTo(KvCache target) {
             F32 t = (F32) target;
             System.arraycopy(keys, 0, t.keys, 0, keys.length);
@@ -235,6 +261,26 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
             int at = index(layer, entry) + headOff;
             for (int i = 0; i < len; i++) {
                 out[outOff + i] += w * Bf16.toFloat(values[at + i]);
+            }
+        }
+
+        @Override
+        public void copyKeysTransposed(int layer, int headOff, int len, int from, int to, float[] out, int stride) {
+            for (int e = from; e < to; e++) {
+                int at = index(layer, e) + headOff;
+                for (int d = 0; d < len; d++) {
+                    out[d * stride + e] = Bf16.toFloat(keys[at + d]);
+                }
+            }
+        }
+
+        @Override
+        public void copyValues(int layer, int headOff, int len, int from, int to, float[] out) {
+            for (int e = from; e < to; e++) {
+                int at = index(layer, e) + headOff;
+                for (int d = 0; d < len; d++) {
+                    out[e * len + d] = Bf16.toFloat(values[at + d]);
+                }
             }
         }
 

@@ -10,6 +10,8 @@ final class Scratch {
     /** Per row: its KV cache, beam, position and the cache entry its key and value go to. */
     KvCache[] rowCache;
     int[] rowBeam, rowPos, rowEntry;
+    /** The first row's position when the rows are consecutive tokens of one sequence (a prompt chunk), else -1. */
+    int sequenceStart = -1;
 
     Scratch(ModelConfig c, LocalDims d, int workers) {
         this.c = c;

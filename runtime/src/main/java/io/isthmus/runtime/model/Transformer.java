@@ -27,6 +27,10 @@ import io.isthmus.runtime.kernel.RopeTable;
  */
 public final class Transformer implements ForwardPass {
     private static final int ROPE_TABLE_POSITIONS = 8192;
+    /** Elementwise work below this many floats runs on the calling thread (decode); above, it is split over the pool. */
+    private static final int ELEMENT_GRAIN = 16384;
+    /** Prompt tokens per forward call when the matrix products go through oneDNN, whose efficiency grows with M. */
+    private static final int ONEDNN_PREFILL_BATCH = 512;
     private final ModelConfig config;
     private final LocalDims local;
     private final Communicator comm;
@@ -38,6 +42,9 @@ public final class Transformer implements ForwardPass {
     private final Scratch scratch;
     /** cos/sin per position, for positions below its size (larger ones are computed when needed). */
     private final RopeTable ropeTable;
+    /** Blocked attention for prompt chunks; null when the head dimension does not suit it. */
+    private final PrefillAttention prefillAttention;
+    private final int prefillBatch;
     /** Vocab-parallel logits: this rank's slice (padded to the stride) and every rank's, gathered. */
     private float[] logitSlice = new float[0], logitsGathered = new float[0];
 
@@ -81,6 +88,18 @@ public final class Transformer implements ForwardPass {
         this.scratch = new Scratch(c, local, pool.size());
         this.ropeTable = new RopeTable(Math.min(c.contextLength(), ROPE_TABLE_POSITIONS), c.ropeDims(),
                 c.ropeTheta(), c.ropeFreqScale());
+        int[] kvHeadOf = new int[local.heads()];
+        for (int h = 0; h < kvHeadOf.length; h++) {
+            kvHeadOf[h] = local.kvHeadOf(h, c);
+        }
+        this.prefillAttention = PrefillAttention.supports(c.headDim())
+                ? new PrefillAttention(c.headDim(), kvHeadOf, pool.size()) : null;
+        this.prefillBatch = bind.usesOneDnn() ? ONEDNN_PREFILL_BATCH : ForwardPass.super.prefillBatch();
+    }
+
+    /** Rows per chunk when work over rows of {@code width} floats is split over the pool. */
+    static int rowGrain(int width) {
+        return Math.max(1, ELEMENT_GRAIN / Math.max(1, width));
     }
 
     @Override
@@ -106,6 +125,11 @@ public final class Transformer implements ForwardPass {
     }
 
     @Override
+    public int prefillBatch() {
+        return prefillBatch;
+    }
+
+    @Override
     public KvCache newCache(KvCacheType type, KvShape shape) {
         return KvCache.create(type, config.layers(), shape, local.kvDim(config));
     }
@@ -117,6 +141,7 @@ public final class Transformer implements ForwardPass {
                     + cache.sharedPositions() + (cache.beams() > 1 ? " shared (prompt) tokens" : " tokens"));
         }
         Scratch s = scratch.ensure(m);
+        s.sequenceStart = startPos;
         for (int i = 0; i < m; i++) {
             int pos = startPos + i;
             s.rowCache[i] = cache;
@@ -133,6 +158,7 @@ public final class Transformer implements ForwardPass {
         checkBatch(batch, logits);
         int m = batch.size();
         Scratch s = scratch.ensure(m);
+        s.sequenceStart = -1;
         for (int i = 0; i < m; i++) {
             KvCache cache = batch.cache(i);
             if (cache.beams() > 1 && batch.beam(i) == 0) {
@@ -206,7 +232,7 @@ public final class Transformer implements ForwardPass {
         int rows = allLogits ? m : 1;
         int first = allLogits ? 0 : m - 1;
         System.arraycopy(s.x, first * dim, s.xb2, 0, rows * dim);
-        outputNorm.apply(s.xb, s.xb2, rows, dim);
+        outputNorm.apply(pool, s.xb, s.xb2, rows, dim);
         if (comm.worldSize() == 1) {
             output.apply(pool, s.xb, rows, logits);
         } else {
@@ -252,28 +278,33 @@ public final class Transformer implements ForwardPass {
     private void sequentialBlock(int l, int m, Scratch s) {
         LayerWeights w = layers[l];
         int dim = config.dim();
-        w.attnNorm().apply(s.xb, s.x, m, dim);
+        w.attnNorm().apply(pool, s.xb, s.x, m, dim);
         attention(l, w, m, s);
         allReduce(s.xb2, m * dim);
-        Ops.add(s.x, 0, s.x, 0, s.xb2, 0, m * dim);
-        w.ffnNorm().apply(s.xb, s.x, m, dim);
+        add(s.x, s.x, s.xb2, m * dim);
+        w.ffnNorm().apply(pool, s.xb, s.x, m, dim);
         feedForward(w, m, s);
         allReduce(s.xb2, m * dim);
-        Ops.add(s.x, 0, s.x, 0, s.xb2, 0, m * dim);
+        add(s.x, s.x, s.xb2, m * dim);
     }
 
     /** x += attn(norm1(x)) + ffn(norm2(x)) — GPT-NeoX/GPT-J parallel residual. */
     private void parallelResidualBlock(int l, int m, Scratch s) {
         LayerWeights w = layers[l];
         int dim = config.dim();
-        w.attnNorm().apply(s.xb, s.x, m, dim);
+        w.attnNorm().apply(pool, s.xb, s.x, m, dim);
         attention(l, w, m, s);
         System.arraycopy(s.xb2, 0, s.residual, 0, m * dim);
-        w.ffnNorm().apply(s.xb, s.x, m, dim); // both branches read the block's input
+        w.ffnNorm().apply(pool, s.xb, s.x, m, dim); // both branches read the block's input
         feedForward(w, m, s);
-        Ops.add(s.xb2, 0, s.xb2, 0, s.residual, 0, m * dim); // (ffn + attn) + x, the order llama.cpp and transformers use
+        add(s.xb2, s.xb2, s.residual, m * dim); // (ffn + attn) + x, the order llama.cpp and transformers use
         allReduce(s.xb2, m * dim); // both branches' partial sums at once: ONE allreduce per layer
-        Ops.add(s.x, 0, s.x, 0, s.xb2, 0, m * dim);
+        add(s.x, s.x, s.xb2, m * dim);
+    }
+
+    /** out = a + b over n floats, split over the pool when large. */
+    private void add(float[] out, float[] a, float[] b, int n) {
+        pool.parallelFor(n, ELEMENT_GRAIN, (from, to, worker) -> Ops.add(out, from, a, from, b, from, to - from));
     }
 
     /** Reads s.xb (normed input), leaves the attention block's output projection in s.xb2. */
@@ -287,13 +318,19 @@ public final class Transformer implements ForwardPass {
         } else {
             Projection.applyAll(pool, w.qkvParts(), s.xb, m, new float[][] {s.q, s.k, s.v});
         }
-        for (int i = 0; i < m; i++) {
-            int pos = s.rowPos[i];
-            rope(s.q, i * qDim, local.heads(), pos);
-            rope(s.k, i * kvDim, local.kvHeads(), pos);
-            s.rowCache[i].store(l, s.rowEntry[i], s.k, i * kvDim, s.v, i * kvDim);
+        pool.parallelFor(m, rowGrain(qDim + 2 * kvDim), (from, to, worker) -> {
+            for (int i = from; i < to; i++) { // rows store to distinct cache entries
+                int pos = s.rowPos[i];
+                rope(s.q, i * qDim, local.heads(), pos);
+                rope(s.k, i * kvDim, local.kvHeads(), pos);
+                s.rowCache[i].store(l, s.rowEntry[i], s.k, i * kvDim, s.v, i * kvDim);
+            }
+        });
+        if (s.sequenceStart >= 0 && m >= PrefillAttention.MIN_ROWS && prefillAttention != null) {
+            prefillAttention.attend(pool, s.rowCache[0], l, s.q, s.att, m, s.sequenceStart);
+        } else {
+            attend(l, m, s);
         }
-        attend(l, m, s);
         w.out().apply(pool, s.att, m, s.xb2);
     }
 
@@ -378,15 +415,16 @@ public final class Transformer implements ForwardPass {
         switch (config.activation()) {
             case SWIGLU -> {
                 Projection.applyAll(pool, w.gateUp(), s.xb, m, new float[][] {s.hb, s.hb2});
-                Ops.swiglu(s.hb, 0, s.hb, 0, s.hb2, 0, m * ffn);
+                pool.parallelFor(m * ffn, ELEMENT_GRAIN,
+                        (from, to, worker) -> Ops.swiglu(s.hb, from, s.hb, from, s.hb2, from, to - from));
             }
             case GELU_TANH -> {
                 w.up().apply(pool, s.xb, m, s.hb);
-                Ops.geluTanh(s.hb, 0, s.hb, 0, m * ffn);
+                pool.parallelFor(m * ffn, ELEMENT_GRAIN, (from, to, worker) -> Ops.geluTanh(s.hb, from, s.hb, from, to - from));
             }
             case GELU_ERF -> {
                 w.up().apply(pool, s.xb, m, s.hb);
-                Ops.geluErf(s.hb, 0, s.hb, 0, m * ffn);
+                pool.parallelFor(m * ffn, ELEMENT_GRAIN, (from, to, worker) -> Ops.geluErf(s.hb, from, s.hb, from, to - from));
             }
         }
         w.down().apply(pool, s.hb, m, s.xb2);

@@ -18,6 +18,7 @@ final class WeightBinder {
     private final LocalDims d;
     private final InputObserver observer;
     private final ComputePool pool;
+    private boolean usesOneDnn;
 
     WeightBinder(ModelWeights w, LocalDims d, InputObserver observer, ComputePool pool) {
         this.w = w;
@@ -72,7 +73,14 @@ final class WeightBinder {
         if (bias != null) {
             expect(bias, 1, rows);
         }
-        return new Projection(OneDnnMatrices.forPrefill(t, pool), bias == null ? null : Dequantize.all(bias), observer);
+        WeightMatrix bound = OneDnnMatrices.forPrefill(t, pool);
+        usesOneDnn |= bound != t;
+        return new Projection(bound, bias == null ? null : Dequantize.all(bias), observer);
+    }
+
+    /** Whether some projection bound so far multiplies prompt chunks through oneDNN. */
+    boolean usesOneDnn() {
+        return usesOneDnn;
     }
 
     private void expect(Tensor t, int rows, int cols) {

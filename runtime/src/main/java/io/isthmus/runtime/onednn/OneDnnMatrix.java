@@ -4,6 +4,7 @@ import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.kernel.WeightMatrix;
 
 import java.lang.foreign.Arena;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A weight matrix whose products of at least {@code minRows} rows (prefill) go through oneDNN;
@@ -12,6 +13,8 @@ import java.lang.foreign.Arena;
  * when it is bound).
  */
 public final class OneDnnMatrix implements WeightMatrix {
+    /** Time inside oneDNN products (activation conversions included), all matrices together: the benchmark's breakdown. */
+    static final LongAdder NANOS = new LongAdder();
     private final WeightMatrix base;
     private final PreparedWeights prepared;
     private final int minRows;
@@ -50,7 +53,9 @@ public final class OneDnnMatrix implements WeightMatrix {
         if (m < minRows || !prepared.supports(m)) {
             return false;
         }
+        long t0 = System.nanoTime();
         prepared.multiply(pool, x, xOff, m, y, yOff);
+        NANOS.add(System.nanoTime() - t0);
         return true;
     }
 

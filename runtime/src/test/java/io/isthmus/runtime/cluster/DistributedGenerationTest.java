@@ -149,7 +149,7 @@ class DistributedGenerationTest {
                     KvCacheType.F32, model(m).config().contextLength());
             int[] prompt = one.tokenize("Once upon a time, there was a little girl named Lily. She liked to play. "
                     .repeat(12));
-            assertTrue(prompt.length > 2 * Generator.PREFILL_BATCH, prompt.length + " tokens");
+            assertTrue(prompt.length > 2 * one.model().prefillBatch(), prompt.length + " tokens");
             int[] expected = greedy(one, prompt, 16, true).tokenIds();
             ((Transformer) one.model()).pool().close();
             try (ThreadCluster cluster = cluster(m, 2)) {

@@ -41,7 +41,7 @@ class StepCodecTest {
 
     @Test
     void aFrameIsSmallAndBytesAfterTheBodyDoNotMatter() {
-        assertEquals(40 + 20 * 64, StepCodec.FRAME_BYTES); // a batch step of 64 rows at most
+        assertEquals(40 + 4 * 512, StepCodec.FRAME_BYTES); // a prefill step of 512 tokens at most (a batch step of 64 rows is less)
         byte[] frame = encoded(Step.forward(1, 0, new int[] {1, 2}, false));
         frame[StepCodec.FRAME_BYTES - 1] = 42; // stale bytes of a longer earlier step
         assertArrayEquals(new int[] {1, 2}, StepCodec.decode(frame).tokens());
