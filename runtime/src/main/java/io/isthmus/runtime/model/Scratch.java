@@ -12,6 +12,10 @@ final class Scratch {
     int[] rowBeam, rowPos, rowEntry;
     /** The first row's position when the rows are consecutive tokens of one sequence (a prompt chunk), else -1. */
     int sequenceStart = -1;
+    /** Of a batch: the first row of each beam group, whether each row is in one, and how many rows are not. */
+    int[] groupFirst;
+    boolean[] inGroup;
+    int rowsOutsideGroups;
 
     Scratch(ModelConfig c, LocalDims d, int workers) {
         this.c = c;
@@ -47,6 +51,32 @@ final class Scratch {
         rowBeam = new int[m];
         rowPos = new int[m];
         rowEntry = new int[m];
+        groupFirst = new int[m];
+        inGroup = new boolean[m];
+    }
+
+    /**
+     * Finds the beam groups among the m rows of a batch (a beam-search cache's rows, beam 0 first,
+     * consecutive): fills {@link #groupFirst}, {@link #inGroup} and {@link #rowsOutsideGroups};
+     * returns the number of groups.
+     */
+    int beamGroups(int m) {
+        int groups = 0;
+        int outside = 0;
+        for (int i = 0; i < m; ) {
+            int beams = rowCache[i].beams();
+            if (beams > 1) {
+                groupFirst[groups++] = i;
+                java.util.Arrays.fill(inGroup, i, i + beams, true);
+                i += beams;
+            } else {
+                inGroup[i] = false;
+                outside++;
+                i++;
+            }
+        }
+        rowsOutsideGroups = outside;
+        return groups;
     }
 
     /** Drops the rows' cache references, so a finished sequence's cache is not kept alive here. */

@@ -42,8 +42,8 @@ public final class Transformer implements ForwardPass {
     private final Scratch scratch;
     /** cos/sin per position, for positions below its size (larger ones are computed when needed). */
     private final RopeTable ropeTable;
-    /** Blocked attention for prompt chunks; null when the head dimension does not suit it. */
-    private final PrefillAttention prefillAttention;
+    /** Blocked attention for prompt chunks and beam groups; null when the head dimension does not suit it. */
+    private final BlockedAttention blockedAttention;
     private final int prefillBatch;
     /** Vocab-parallel logits: this rank's slice (padded to the stride) and every rank's, gathered. */
     private float[] logitSlice = new float[0], logitsGathered = new float[0];
@@ -92,8 +92,8 @@ public final class Transformer implements ForwardPass {
         for (int h = 0; h < kvHeadOf.length; h++) {
             kvHeadOf[h] = local.kvHeadOf(h, c);
         }
-        this.prefillAttention = PrefillAttention.supports(c.headDim())
-                ? new PrefillAttention(c.headDim(), kvHeadOf, pool.size()) : null;
+        this.blockedAttention = BlockedAttention.supports(c.headDim())
+                ? new BlockedAttention(c.headDim(), kvHeadOf, pool.size()) : null;
         this.prefillBatch = bind.usesOneDnn() ? ONEDNN_PREFILL_BATCH : ForwardPass.super.prefillBatch();
     }
 
@@ -326,10 +326,22 @@ public final class Transformer implements ForwardPass {
                 s.rowCache[i].store(l, s.rowEntry[i], s.k, i * kvDim, s.v, i * kvDim);
             }
         });
-        if (s.sequenceStart >= 0 && m >= PrefillAttention.MIN_ROWS && prefillAttention != null) {
-            prefillAttention.attend(pool, s.rowCache[0], l, s.q, s.att, m, s.sequenceStart);
+        if (blockedAttention == null) {
+            attend(l, m, s, null);
+        } else if (s.sequenceStart >= 0) {
+            if (m >= BlockedAttention.MIN_CHUNK_ROWS) {
+                blockedAttention.attendChunk(pool, s.rowCache[0], l, s.q, s.att, m, s.sequenceStart);
+            } else {
+                attend(l, m, s, null);
+            }
         } else {
-            attend(l, m, s);
+            int groups = s.beamGroups(m);
+            if (groups > 0) {
+                blockedAttention.attendBeams(pool, l, s.groupFirst, groups, s.rowCache, s.rowPos, s.q, s.att);
+            }
+            if (s.rowsOutsideGroups > 0) {
+                attend(l, m, s, groups > 0 ? s.inGroup : null);
+            }
         }
         w.out().apply(pool, s.att, m, s.xb2);
     }
@@ -369,9 +381,10 @@ public final class Transformer implements ForwardPass {
     /**
      * Causal softmax attention of every (row, head) over its row's cache, split across the pool. A
      * row reads positions 0..its own; those past the cache's shared prefix (a beam's own) are
-     * gathered through the beam's lineage.
+     * gathered through the beam's lineage. Rows marked in {@code skip} (beam groups that
+     * {@link BlockedAttention} took) are left alone; {@code skip} may be null.
      */
-    private void attend(int l, int m, Scratch s) {
+    private void attend(int l, int m, Scratch s, boolean[] skip) {
         ModelConfig c = config;
         int heads = local.heads();
         int hd = c.headDim();
@@ -382,6 +395,9 @@ public final class Transformer implements ForwardPass {
             for (int t = from; t < to; t++) {
                 int i = t / heads;
                 int h = t % heads;
+                if (skip != null && skip[i]) {
+                    continue;
+                }
                 KvCache cache = s.rowCache[i];
                 int last = s.rowPos[i];
                 int shared = cache.sharedPositions();
