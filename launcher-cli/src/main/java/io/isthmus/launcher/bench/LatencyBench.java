@@ -12,7 +12,7 @@ import java.util.List;
 /**
  * Latency runs on an open engine, as DeepSpeed's Xeon latency experiments: for each prompt length,
  * beam width and batch, one warm-up generation, then {@code repeat} timed ones of exactly
- * {@code outputTokens} tokens (end-of-text ignored). Prompts are token ids (BOS, then a fixed
+ * {@code outputTokens} tokens (end-of-text ignored), taken in rounds across the points. Prompts are token ids (BOS, then a fixed
  * pattern over the vocabulary), so any model, synthetic ones included, takes them.
  */
 public final class LatencyBench {
@@ -24,14 +24,21 @@ public final class LatencyBench {
         void runDone();
     }
 
+    /** One point to time: its request, its batch and the timings of its runs. */
+    private record Spec(int inputTokens, int beams, int batch, GenerationRequest request, double[] promptMs,
+                        double[] perTokenMs) {
+    }
+
     /**
      * Runs every (prompt length, beam width, batch) point; a batch of n is n requests with the same
-     * prompt submitted at once, which the engine decodes together.
+     * prompt submitted at once, which the engine decodes together. Every point is warmed up once,
+     * then the repeats go round by round — round r runs each point once — so a machine whose speed
+     * drifts (a shared VM) moves every point alike and the ratios between points hold.
      */
     public static List<LatencyPoint> run(Engine engine, int ranks, int[] inputTokens, int outputTokens, int[] beams,
                                          int[] batches, int repeat, Progress progress) throws InterruptedException {
         int context = engine.config().contextLength();
-        List<LatencyPoint> points = new ArrayList<>();
+        List<Spec> specs = new ArrayList<>();
         for (int in : inputTokens) {
             if (in + outputTokens > context) {
                 throw new IllegalArgumentException("--input-tokens " + in + " + --output-tokens " + outputTokens
@@ -42,19 +49,26 @@ public final class LatencyBench {
                 for (int n : batches) {
                     GenerationRequest req = GenerationRequest.ofTokens(prompt).withMaxTokens(outputTokens)
                             .withIgnoreEos(true).withBeams(BeamParams.of(b));
-                    runBatch(engine, req, n); // warm-up: JIT, page cache, first-touch of the KV cache
-                    progress.runDone();
-                    double[] promptMs = new double[repeat];
-                    double[] perTokenMs = new double[repeat];
-                    for (int r = 0; r < repeat; r++) {
-                        List<GenerationResult> res = runBatch(engine, req, n);
-                        promptMs[r] = res.stream().mapToDouble(x -> x.timings().promptMs()).average().orElseThrow();
-                        perTokenMs[r] = res.stream().mapToDouble(x -> x.timings().perTokenMs()).average().orElseThrow();
-                        progress.runDone();
-                    }
-                    points.add(new LatencyPoint(ranks, in, outputTokens, b, n, promptMs, perTokenMs));
+                    specs.add(new Spec(in, b, n, req, new double[repeat], new double[repeat]));
                 }
             }
+        }
+        for (Spec spec : specs) {
+            runBatch(engine, spec.request(), spec.batch()); // warm-up: JIT, page cache, first-touch of the KV cache
+            progress.runDone();
+        }
+        for (int r = 0; r < repeat; r++) {
+            for (Spec spec : specs) {
+                List<GenerationResult> res = runBatch(engine, spec.request(), spec.batch());
+                spec.promptMs()[r] = res.stream().mapToDouble(x -> x.timings().promptMs()).average().orElseThrow();
+                spec.perTokenMs()[r] = res.stream().mapToDouble(x -> x.timings().perTokenMs()).average().orElseThrow();
+                progress.runDone();
+            }
+        }
+        List<LatencyPoint> points = new ArrayList<>();
+        for (Spec spec : specs) {
+            points.add(new LatencyPoint(ranks, spec.inputTokens(), outputTokens, spec.beams(), spec.batch(),
+                    spec.promptMs(), spec.perTokenMs()));
         }
         return points;
     }
