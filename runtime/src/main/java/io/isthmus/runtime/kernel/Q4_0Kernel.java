@@ -26,9 +26,7 @@ final class Q4_0Kernel extends RowTiledKernel {
     private static final int BLOCK_BYTES = 18;
     /** Float vectors per byte-vector load (2 at 128 bits, else 1). */
     private static final int PARTS = B.length() / LANES;
-    /** Vectors holding a 16-entry table. */
-    private static final int TABLES = Math.max(1, 16 / LANES);
-    /** q − 8 for q = 0..15, split over TABLES vectors. */
+    /** q − 8 for q = 0..15, split over Table16.VECTORS vectors. */
     private static final FloatVector C0 = centred(0), C1 = centred(1), C2 = centred(2), C3 = centred(3);
 
     Q4_0Kernel() {
@@ -52,19 +50,17 @@ final class Q4_0Kernel extends RowTiledKernel {
             long bo = off + (long) b * BLOCK_BYTES;
             float d = Dequantize.f16(w, bo);
             IntVector t0 = C0.mul(d).reinterpretAsInts();
-            IntVector t1 = TABLES > 1 ? C1.mul(d).reinterpretAsInts() : t0;
-            IntVector t2 = TABLES > 2 ? C2.mul(d).reinterpretAsInts() : t0;
-            IntVector t3 = TABLES > 2 ? C3.mul(d).reinterpretAsInts() : t0;
+            IntVector t1 = Table16.VECTORS > 1 ? C1.mul(d).reinterpretAsInts() : t0;
+            IntVector t2 = Table16.VECTORS > 2 ? C2.mul(d).reinterpretAsInts() : t0;
+            IntVector t3 = Table16.VECTORS > 2 ? C3.mul(d).reinterpretAsInts() : t0;
             int xc = xo + b * BLOCK;
             for (int j = 0; j < BLOCK / 2; j += B.length()) { // constant trip counts: fully unrolled
                 ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN);
                 for (int p = 0; p < PARTS; p++) {
                     IntVector lo = (IntVector) q.convertShape(VectorOperators.B2I, I, p);
                     IntVector hi = lo.lanewise(VectorOperators.LSHR, 4);
-                    IntVector wl = TABLES == 1 ? lo.selectFrom(t0) : TABLES == 2 ? lo.selectFrom(t0, t1)
-                            : lo.selectFrom(t0, t1).blend(lo.selectFrom(t2, t3), lo.and(8).compare(VectorOperators.NE, 0));
-                    IntVector wh = TABLES == 1 ? hi.selectFrom(t0) : TABLES == 2 ? hi.selectFrom(t0, t1)
-                            : hi.selectFrom(t0, t1).blend(hi.selectFrom(t2, t3), hi.and(8).compare(VectorOperators.NE, 0));
+                    IntVector wl = Table16.select(lo, t0, t1, t2, t3);
+                    IntVector wh = Table16.select(hi, t0, t1, t2, t3);
                     int c = xc + j + p * LANES;
                     a0 = wl.reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c), a0);
                     a1 = wh.reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + BLOCK / 2), a1);
@@ -99,20 +95,16 @@ final class Q4_0Kernel extends RowTiledKernel {
             long bo = off + (long) b * BLOCK_BYTES;
             float d = Dequantize.f16(w, bo);
             IntVector t0 = C0.mul(d).reinterpretAsInts();
-            IntVector t1 = TABLES > 1 ? C1.mul(d).reinterpretAsInts() : t0;
-            IntVector t2 = TABLES > 2 ? C2.mul(d).reinterpretAsInts() : t0;
-            IntVector t3 = TABLES > 2 ? C3.mul(d).reinterpretAsInts() : t0;
+            IntVector t1 = Table16.VECTORS > 1 ? C1.mul(d).reinterpretAsInts() : t0;
+            IntVector t2 = Table16.VECTORS > 2 ? C2.mul(d).reinterpretAsInts() : t0;
+            IntVector t3 = Table16.VECTORS > 2 ? C3.mul(d).reinterpretAsInts() : t0;
             for (int j = 0; j < BLOCK / 2; j += B.length()) {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN);
                 for (int p = 0; p < PARTS; p++) {
                     IntVector lo = (IntVector) q.convertShape(VectorOperators.B2I, I, p);
                     IntVector hi = lo.lanewise(VectorOperators.LSHR, 4);
-                    FloatVector wl = (TABLES == 1 ? lo.selectFrom(t0) : TABLES == 2 ? lo.selectFrom(t0, t1)
-                            : lo.selectFrom(t0, t1).blend(lo.selectFrom(t2, t3), lo.and(8).compare(VectorOperators.NE, 0)))
-                            .reinterpretAsFloats();
-                    FloatVector wh = (TABLES == 1 ? hi.selectFrom(t0) : TABLES == 2 ? hi.selectFrom(t0, t1)
-                            : hi.selectFrom(t0, t1).blend(hi.selectFrom(t2, t3), hi.and(8).compare(VectorOperators.NE, 0)))
-                            .reinterpretAsFloats();
+                    FloatVector wl = Table16.select(lo, t0, t1, t2, t3).reinterpretAsFloats();
+                    FloatVector wh = Table16.select(hi, t0, t1, t2, t3).reinterpretAsFloats();
                     int c = b * BLOCK + j + p * LANES;
                     a0 = wl.fma(FloatVector.fromArray(F, x, x0 + c), a0);
                     a1 = wl.fma(FloatVector.fromArray(F, x, x1 + c), a1);

@@ -35,13 +35,11 @@ final class Q4_KKernel extends RowTiledKernel {
     private static final int BLOCK_BYTES = 144;
     /** Float vectors per byte-vector load (2 at 128 bits, else 1). */
     private static final int PARTS = B.length() / LANES;
-    /** Vectors holding a 16-entry table. */
-    private static final int TABLES = Math.max(1, 16 / LANES);
     /** The upper eight lanes, where the mins go (used at 512 bits). */
     private static final VectorMask<Float> HIGH_EIGHT = VectorMask.fromLong(F, 0xFF00L);
     /** A0, B0, A1, B1, ... from A0..A7, B0..B7 (used at 512 bits). */
     private static final VectorShuffle<Float> INTERLEAVE = VectorShuffle.fromOp(F, l -> l / 2 + 8 * (l % 2) & 15);
-    /** q = 0..15, split over TABLES vectors. */
+    /** q = 0..15, split over Table16.VECTORS vectors. */
     private static final FloatVector Q0 = codes(0), Q1 = codes(1), Q2 = codes(2), Q3 = codes(3);
 
     Q4_KKernel() {
@@ -112,21 +110,17 @@ final class Q4_KKernel extends RowTiledKernel {
                 FloatVector dl = FloatVector.broadcast(F, ab[4 * gr]), ml = FloatVector.broadcast(F, ab[4 * gr + 1]);
                 FloatVector dh = FloatVector.broadcast(F, ab[4 * gr + 2]), mh = FloatVector.broadcast(F, ab[4 * gr + 3]);
                 IntVector l0 = Q0.fma(dl, ml).reinterpretAsInts(), h0 = Q0.fma(dh, mh).reinterpretAsInts();
-                IntVector l1 = TABLES > 1 ? Q1.fma(dl, ml).reinterpretAsInts() : l0, h1 = TABLES > 1 ? Q1.fma(dh, mh).reinterpretAsInts() : h0;
-                IntVector l2 = TABLES > 2 ? Q2.fma(dl, ml).reinterpretAsInts() : l0, h2 = TABLES > 2 ? Q2.fma(dh, mh).reinterpretAsInts() : h0;
-                IntVector l3 = TABLES > 2 ? Q3.fma(dl, ml).reinterpretAsInts() : l0, h3 = TABLES > 2 ? Q3.fma(dh, mh).reinterpretAsInts() : h0;
+                IntVector l1 = Table16.VECTORS > 1 ? Q1.fma(dl, ml).reinterpretAsInts() : l0, h1 = Table16.VECTORS > 1 ? Q1.fma(dh, mh).reinterpretAsInts() : h0;
+                IntVector l2 = Table16.VECTORS > 2 ? Q2.fma(dl, ml).reinterpretAsInts() : l0, h2 = Table16.VECTORS > 2 ? Q2.fma(dh, mh).reinterpretAsInts() : h0;
+                IntVector l3 = Table16.VECTORS > 2 ? Q3.fma(dl, ml).reinterpretAsInts() : l0, h3 = Table16.VECTORS > 2 ? Q3.fma(dh, mh).reinterpretAsInts() : h0;
                 int xc = xo + 64 * gr;
                 for (int j = 0; j < 32; j += B.length()) { // constant trip counts: fully unrolled
                     ByteVector q = ByteVector.fromMemorySegment(B, w, qo + j, ByteOrder.LITTLE_ENDIAN);
                     for (int p = 0; p < PARTS; p++) {
                         IntVector lo = (IntVector) q.convertShape(VectorOperators.B2I, I, p);
                         IntVector hi = lo.lanewise(VectorOperators.LSHR, 4);
-                        FloatVector wl = (TABLES == 1 ? lo.selectFrom(l0) : TABLES == 2 ? lo.selectFrom(l0, l1)
-                                : lo.selectFrom(l0, l1).blend(lo.selectFrom(l2, l3), lo.and(8).compare(VectorOperators.NE, 0)))
-                                .reinterpretAsFloats();
-                        FloatVector wh = (TABLES == 1 ? hi.selectFrom(h0) : TABLES == 2 ? hi.selectFrom(h0, h1)
-                                : hi.selectFrom(h0, h1).blend(hi.selectFrom(h2, h3), hi.and(8).compare(VectorOperators.NE, 0)))
-                                .reinterpretAsFloats();
+                        FloatVector wl = Table16.select(lo, l0, l1, l2, l3).reinterpretAsFloats();
+                        FloatVector wh = Table16.select(hi, h0, h1, h2, h3).reinterpretAsFloats();
                         int c = xc + j + p * LANES;
                         if ((j / B.length() * PARTS + p) % 2 == 0) {
                             a0 = wl.fma(FloatVector.fromArray(F, x, c), a0);
@@ -157,20 +151,16 @@ final class Q4_KKernel extends RowTiledKernel {
                 FloatVector dl = FloatVector.broadcast(F, ab[4 * g]), ml = FloatVector.broadcast(F, ab[4 * g + 1]);
                 FloatVector dh = FloatVector.broadcast(F, ab[4 * g + 2]), mh = FloatVector.broadcast(F, ab[4 * g + 3]);
                 IntVector l0 = Q0.fma(dl, ml).reinterpretAsInts(), h0 = Q0.fma(dh, mh).reinterpretAsInts();
-                IntVector l1 = TABLES > 1 ? Q1.fma(dl, ml).reinterpretAsInts() : l0, h1 = TABLES > 1 ? Q1.fma(dh, mh).reinterpretAsInts() : h0;
-                IntVector l2 = TABLES > 2 ? Q2.fma(dl, ml).reinterpretAsInts() : l0, h2 = TABLES > 2 ? Q2.fma(dh, mh).reinterpretAsInts() : h0;
-                IntVector l3 = TABLES > 2 ? Q3.fma(dl, ml).reinterpretAsInts() : l0, h3 = TABLES > 2 ? Q3.fma(dh, mh).reinterpretAsInts() : h0;
+                IntVector l1 = Table16.VECTORS > 1 ? Q1.fma(dl, ml).reinterpretAsInts() : l0, h1 = Table16.VECTORS > 1 ? Q1.fma(dh, mh).reinterpretAsInts() : h0;
+                IntVector l2 = Table16.VECTORS > 2 ? Q2.fma(dl, ml).reinterpretAsInts() : l0, h2 = Table16.VECTORS > 2 ? Q2.fma(dh, mh).reinterpretAsInts() : h0;
+                IntVector l3 = Table16.VECTORS > 2 ? Q3.fma(dl, ml).reinterpretAsInts() : l0, h3 = Table16.VECTORS > 2 ? Q3.fma(dh, mh).reinterpretAsInts() : h0;
                 for (int j = 0; j < 32; j += B.length()) {
                     ByteVector q = ByteVector.fromMemorySegment(B, w, qo + j, ByteOrder.LITTLE_ENDIAN);
                     for (int p = 0; p < PARTS; p++) {
                         IntVector lo = (IntVector) q.convertShape(VectorOperators.B2I, I, p);
                         IntVector hi = lo.lanewise(VectorOperators.LSHR, 4);
-                        FloatVector wl = (TABLES == 1 ? lo.selectFrom(l0) : TABLES == 2 ? lo.selectFrom(l0, l1)
-                                : lo.selectFrom(l0, l1).blend(lo.selectFrom(l2, l3), lo.and(8).compare(VectorOperators.NE, 0)))
-                                .reinterpretAsFloats();
-                        FloatVector wh = (TABLES == 1 ? hi.selectFrom(h0) : TABLES == 2 ? hi.selectFrom(h0, h1)
-                                : hi.selectFrom(h0, h1).blend(hi.selectFrom(h2, h3), hi.and(8).compare(VectorOperators.NE, 0)))
-                                .reinterpretAsFloats();
+                        FloatVector wl = Table16.select(lo, l0, l1, l2, l3).reinterpretAsFloats();
+                        FloatVector wh = Table16.select(hi, h0, h1, h2, h3).reinterpretAsFloats();
                         int c = b * BLOCK + 64 * g + j + p * LANES;
                         a0 = wl.fma(FloatVector.fromArray(F, x, x0 + c), a0);
                         a1 = wl.fma(FloatVector.fromArray(F, x, x1 + c), a1);

@@ -4,6 +4,8 @@ import static io.isthmus.runtime.kernel.VectorSettings.F;
 import static io.isthmus.runtime.kernel.VectorSettings.I;
 import static io.isthmus.runtime.kernel.VectorSettings.LANES;
 
+import io.isthmus.runtime.kernel.Table16;
+
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
@@ -26,16 +28,14 @@ final class Lut4Kernel extends LutKernel {
     private static final int SPAN = CodePacking.LANES;
     /** Vector loads per block (1 at 512 bits, 2 at 256, 4 at 128). */
     private static final int PARTS = CodePacking.LANES / LANES;
-    /** Int vectors holding the 16-entry table. */
-    private static final int TABLES = Math.max(1, 16 / LANES);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     @Override
     float dot1(MemorySegment codes, long off, MemorySegment lut, long lutOff, int k, float[] x, int xo) {
         IntVector t0 = IntVector.fromMemorySegment(I, lut, lutOff, LE);
-        IntVector t1 = TABLES > 1 ? IntVector.fromMemorySegment(I, lut, lutOff + 4L * LANES, LE) : t0;
-        IntVector t2 = TABLES > 2 ? IntVector.fromMemorySegment(I, lut, lutOff + 8L * LANES, LE) : t0;
-        IntVector t3 = TABLES > 2 ? IntVector.fromMemorySegment(I, lut, lutOff + 12L * LANES, LE) : t0;
+        IntVector t1 = Table16.VECTORS > 1 ? IntVector.fromMemorySegment(I, lut, lutOff + 4L * LANES, LE) : t0;
+        IntVector t2 = Table16.VECTORS > 2 ? IntVector.fromMemorySegment(I, lut, lutOff + 8L * LANES, LE) : t0;
+        IntVector t3 = Table16.VECTORS > 2 ? IntVector.fromMemorySegment(I, lut, lutOff + 12L * LANES, LE) : t0;
         int blocks = k / BLOCK;
         // four accumulators, rotated every plane, so consecutive FMAs do not wait on each other
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
@@ -46,8 +46,7 @@ final class Lut4Kernel extends LutKernel {
                 IntVector v = IntVector.fromMemorySegment(I, codes, bo + 4L * LANES * p, LE);
                 for (int t = 0; t < PLANES; t++) {
                     IntVector q = v.lanewise(VectorOperators.LSHR, 4 * t);
-                    IntVector wt = TABLES == 1 ? q.selectFrom(t0) : TABLES == 2 ? q.selectFrom(t0, t1)
-                            : q.selectFrom(t0, t1).blend(q.selectFrom(t2, t3), q.and(8).compare(VectorOperators.NE, 0));
+                    IntVector wt = Table16.select(q, t0, t1, t2, t3);
                     FloatVector s = wt.reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xc + SPAN * t + LANES * p), a0);
                     a0 = a1;
                     a1 = a2;
@@ -63,9 +62,9 @@ final class Lut4Kernel extends LutKernel {
     void dot4(MemorySegment codes, long off, MemorySegment lut, long lutOff, int k,
               float[] x, int x0, int x1, int x2, int x3, float[] out) {
         IntVector t0 = IntVector.fromMemorySegment(I, lut, lutOff, LE);
-        IntVector t1 = TABLES > 1 ? IntVector.fromMemorySegment(I, lut, lutOff + 4L * LANES, LE) : t0;
-        IntVector t2 = TABLES > 2 ? IntVector.fromMemorySegment(I, lut, lutOff + 8L * LANES, LE) : t0;
-        IntVector t3 = TABLES > 2 ? IntVector.fromMemorySegment(I, lut, lutOff + 12L * LANES, LE) : t0;
+        IntVector t1 = Table16.VECTORS > 1 ? IntVector.fromMemorySegment(I, lut, lutOff + 4L * LANES, LE) : t0;
+        IntVector t2 = Table16.VECTORS > 2 ? IntVector.fromMemorySegment(I, lut, lutOff + 8L * LANES, LE) : t0;
+        IntVector t3 = Table16.VECTORS > 2 ? IntVector.fromMemorySegment(I, lut, lutOff + 12L * LANES, LE) : t0;
         int blocks = k / BLOCK;
         // even and odd planes go to separate accumulators: one FMA per accumulator per two planes
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
@@ -76,12 +75,8 @@ final class Lut4Kernel extends LutKernel {
                 for (int t = 0; t < PLANES; t += 2) {
                     IntVector q = v.lanewise(VectorOperators.LSHR, 4 * t);
                     IntVector r = v.lanewise(VectorOperators.LSHR, 4 * t + 4);
-                    FloatVector we = (TABLES == 1 ? q.selectFrom(t0) : TABLES == 2 ? q.selectFrom(t0, t1)
-                            : q.selectFrom(t0, t1).blend(q.selectFrom(t2, t3), q.and(8).compare(VectorOperators.NE, 0)))
-                            .reinterpretAsFloats();
-                    FloatVector wo = (TABLES == 1 ? r.selectFrom(t0) : TABLES == 2 ? r.selectFrom(t0, t1)
-                            : r.selectFrom(t0, t1).blend(r.selectFrom(t2, t3), r.and(8).compare(VectorOperators.NE, 0)))
-                            .reinterpretAsFloats();
+                    FloatVector we = Table16.select(q, t0, t1, t2, t3).reinterpretAsFloats();
+                    FloatVector wo = Table16.select(r, t0, t1, t2, t3).reinterpretAsFloats();
                     int c = b * BLOCK + SPAN * t + LANES * p;
                     a0 = we.fma(FloatVector.fromArray(F, x, x0 + c), a0);
                     a1 = we.fma(FloatVector.fromArray(F, x, x1 + c), a1);
