@@ -34,6 +34,7 @@ final class Activations {
     private MemorySegment dst = MemorySegment.NULL;
     private MemorySegment tile = MemorySegment.NULL;
     private float[] rowScales = new float[0];
+    private float[] row = new float[0];
 
     static Activations local() {
         return LOCAL.get();
@@ -61,6 +62,14 @@ final class Activations {
         return tile;
     }
 
+    /** One weight row in f32 while it is dequantized (per pool thread). */
+    float[] rowBuffer(int k) {
+        if (row.length < k) {
+            row = new float[k];
+        }
+        return row;
+    }
+
     float[] rowScales(int m) {
         if (rowScales.length < m) {
             rowScales = new float[m];
@@ -70,19 +79,22 @@ final class Activations {
 
     /** {@code out[i] = bf16(x[xOff + i])} for {@code count} values, rounded to nearest even. */
     static void toBf16(ComputePool pool, float[] x, int xOff, int count, MemorySegment out) {
-        pool.parallelFor(count, GRAIN, (from, to, worker) -> {
-            int i = from;
-            for (; i + LANES <= to; i += LANES) {
-                IntVector bits = FloatVector.fromArray(F, x, xOff + i).reinterpretAsInts();
-                IntVector rounded = bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7fff)
-                        .lanewise(VectorOperators.LSHR, 16);
-                rounded.convertShape(VectorOperators.I2S, VectorSettings.S, 0)
-                        .intoMemorySegment(out, 2L * i, LE);
-            }
-            for (; i < to; i++) {
-                out.set(BF16, 2L * i, io.isthmus.collectives.Bf16.fromFloat(x[xOff + i]));
-            }
-        });
+        pool.parallelFor(count, GRAIN, (from, to, worker) -> toBf16(x, xOff + from, to - from, out, 2L * from));
+    }
+
+    /** The same on the calling thread: {@code count} values from {@code x[xOff]} to bf16 at byte {@code outOff} of {@code out}. */
+    static void toBf16(float[] x, int xOff, int count, MemorySegment out, long outOff) {
+        int i = 0;
+        for (; i + LANES <= count; i += LANES) {
+            IntVector bits = FloatVector.fromArray(F, x, xOff + i).reinterpretAsInts();
+            IntVector rounded = bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7fff)
+                    .lanewise(VectorOperators.LSHR, 16);
+            rounded.convertShape(VectorOperators.I2S, VectorSettings.S, 0)
+                    .intoMemorySegment(out, outOff + 2L * i, LE);
+        }
+        for (; i < count; i++) {
+            out.set(BF16, outOff + 2L * i, io.isthmus.collectives.Bf16.fromFloat(x[xOff + i]));
+        }
     }
 
     /**

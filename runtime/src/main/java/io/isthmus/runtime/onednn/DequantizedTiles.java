@@ -1,17 +1,20 @@
 package io.isthmus.runtime.onednn;
 
-import io.isthmus.collectives.Bf16;
 import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.kernel.WeightMatrix;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Any weight format through oneDNN's bf16 matmul: tile after tile of {@link #TILE_ROWS} output rows
- * is dequantized to bf16 on the compute pool (the format's own {@code dequantizeRow}) and
- * multiplied by oneDNN into its columns of the result. The alternative to weight decompression
- * (and the only route for codebook and FP6 formats, DESIGN.md §5).
+ * is dequantized to bf16 on the compute pool (the format's own {@code dequantizeRow}, then a
+ * vectorized rounding) and multiplied by oneDNN into its columns of the result. The alternative to
+ * weight decompression (and the only route for codebook and FP6 formats, DESIGN.md §5).
+ *
+ * <p>The tile is handed over plain (row after row of W), not reordered into the blocked layout the
+ * bf16 path keeps: oneDNN then packs it inside the call, and that cost less than a reorder primitive
+ * per tile (an 11008×4096 Q4_0 matrix on the 2-core VM, M = 32: 62–67 ms plain, 91–130 ms with the
+ * reorder; M = 512: 158–167 against 163–197 ms).
  */
 final class DequantizedTiles extends PreparedWeights {
     /** Output rows per tile: 512 × K bf16 is 4 MiB at K = 4096, within L2 + L3 of a Xeon core group. */
@@ -58,23 +61,24 @@ final class DequantizedTiles extends PreparedWeights {
         MemorySegment tile = Activations.local().tile(2L * Math.min(TILE_ROWS, n) * k);
         for (int r0 = 0; r0 < n; r0 += TILE_ROWS) {
             int rows = Math.min(TILE_ROWS, n - r0);
-            int first = r0;
-            pool.parallelFor(rows, (from, to, worker) -> {
-                float[] row = new float[k];
-                for (int r = from; r < to; r++) {
-                    base.dequantizeRow(first + r, row, 0);
-                    long o = 2L * r * k;
-                    for (int c = 0; c < k; c++) {
-                        tile.set(ValueLayout.JAVA_SHORT_UNALIGNED, o + 2L * c, Bf16.fromFloat(row[c]));
-                    }
-                }
-            });
+            dequantize(pool, r0, rows, tile);
             try (MemoryDesc tileDesc = MemoryDesc.columnMajor(dnn, k, rows, DataType.BF16);
                  DnnlMemory weights = DnnlMemory.wrap(dnn, tileDesc, tile)) {
                 execute(pool, plan(m, rows), src, dst.asSlice(4L * r0), new int[] {Dnnl.ARG_WEIGHTS},
                         new DnnlMemory[] {weights});
             }
         }
+    }
+
+    /** Rows {@code [r0, r0 + rows)} of the weights as bf16 into {@code tile}, row after row, on the pool. */
+    private void dequantize(ComputePool pool, int r0, int rows, MemorySegment tile) {
+        pool.parallelFor(rows, (from, to, worker) -> {
+            float[] row = Activations.local().rowBuffer(k);
+            for (int r = from; r < to; r++) {
+                base.dequantizeRow(r0 + r, row, 0);
+                Activations.toBf16(row, 0, k, tile, 2L * r * k);
+            }
+        });
     }
 
     @Override

@@ -151,13 +151,15 @@ public final class OneDnnBenchmark {
      * Integer weights on bf16 activations: oneDNN's weight decompression against dequantizing tiles
      * to bf16 and calling the bf16 matmul (DESIGN.md §5: keep the faster per shape), for int8 (one
      * scale per row) and 4-bit (decompression: u4 with a scale and zero point per 128; tiles: the
-     * Q4_0 GGUF type's dequantizer, groups of 32). Where oneDNN has only its reference (plain C++)
+     * Q4_0 GGUF type's dequantizer, groups of 32), and the Q4_0 Vector API kernel beside them: where
+     * tiles overtake it is {@link OneDnnMatrices#tilesMinRows}. Where oneDNN has only its reference (plain C++)
      * implementation, the cell says "(ref)" instead of timing it: orders of magnitude slower.
      */
     private void decompressionTable() {
         out.printf("%nint8 and 4-bit weights, bf16 activations, K = %d: GFLOP/s of weight decompression vs dequantized bf16"
                 + " tiles (%d rows each)%n", o.k(), DequantizedTiles.TILE_ROWS);
-        out.printf("%6s %6s %14s %14s %14s %14s%n", "N", "M", "decomp s8", "tiles int8", "decomp u4-g128", "tiles q4_0");
+        out.printf("%6s %6s %14s %14s %14s %14s %14s%n", "N", "M", "decomp s8", "tiles int8", "decomp u4-g128", "tiles q4_0",
+                "vector q4_0");
         SplittableRandom rnd = new SplittableRandom(4);
         Set<String> implementations = new LinkedHashSet<>();
         for (int n : o.ns()) {
@@ -184,7 +186,8 @@ public final class OneDnnBenchmark {
                                 : gflops(flop, seconds(() -> p.matmulOneDnn(pool, x, 0, m, y, 0)));
                         implementations.add(p.path() + " M=" + m + ": " + (p.prepared().supports(m) ? p.implementation(m) : "none"));
                     }
-                    out.printf("%6d %6d %14s %14s %14s %14s%n", n, m, cells[0], cells[1], cells[2], cells[3]);
+                    String vector = m <= o.vectorMaxM() ? gflops(flop, seconds(() -> Linear.matmul(pool, (WeightMatrix) q4, x, m, y))) : "-";
+                    out.printf("%6d %6d %14s %14s %14s %14s %14s%n", n, m, cells[0], cells[1], cells[2], cells[3], vector);
                 }
             }
         }
@@ -210,7 +213,7 @@ public final class OneDnnBenchmark {
     /**
      * A 7B-shaped stack (dim 4096, FFN 11008, 32 heads) of {@code layers} layers: one prefill of
      * {@code promptTokens} tokens, as one batch and in the engine's batches of 64, oneDNN vs Vector
-     * API, bf16 and int8. GFLOP/s counts the layers' matrix products only (attention, norms,
+     * API, bf16, int8 and q4_0 (dequantized tiles). GFLOP/s counts the layers' matrix products only (attention, norms,
      * embedding and the logits of the last token are in the time, not in the count); "in oneDNN"
      * is the part of one more prefill spent in oneDNN's products, activation conversions included.
      */
@@ -220,7 +223,7 @@ public final class OneDnnBenchmark {
                 t, o.layers());
         out.printf("%-6s %-8s %8s %12s %10s %14s %12s%n", "format", "path", "batch", "prompt ms", "GFLOP/s", "of 4096^3 ref",
                 "in oneDNN ms");
-        for (String format : List.of("bf16", "int8")) {
+        for (String format : List.of("bf16", "int8", "q4_0")) {
             try (Arena arena = Arena.ofShared()) {
                 ModelWeights weights = stackWeights(format, arena);
                 for (boolean onednn : new boolean[] {true, false}) {
@@ -305,10 +308,10 @@ public final class OneDnnBenchmark {
                 String name = p + s[0] + ".weight";
                 int rows = Integer.parseInt(s[1]);
                 int cols = Integer.parseInt(s[2]);
-                if (format.equals("bf16")) {
-                    tensors.put(name, bf16Matrix(name, rows, cols, arena, rnd).tensor());
-                } else {
-                    packed.put(name, int8Matrix(name, rows, cols, arena, rnd));
+                switch (format) {
+                    case "bf16" -> tensors.put(name, bf16Matrix(name, rows, cols, arena, rnd).tensor());
+                    case "q4_0" -> tensors.put(name, q4_0Matrix(name, rows, cols, arena, rnd).tensor());
+                    default -> packed.put(name, int8Matrix(name, rows, cols, arena, rnd));
                 }
             }
         }
@@ -327,6 +330,16 @@ public final class OneDnnBenchmark {
             s.setAtIndex(ValueLayout.JAVA_SHORT, i, Bf16.fromFloat((float) (rnd.nextDouble() - 0.5) * scale));
         }
         return TensorMatrix.of(new Tensor(name, GgmlType.BF16, new long[] {cols, rows}, s));
+    }
+
+    /** Random Q4_0 weights of the same magnitude as {@link #bf16Matrix}'s: the quantized stack goes through dequantized tiles. */
+    static TensorMatrix q4_0Matrix(String name, int rows, int cols, Arena arena, SplittableRandom rnd) {
+        float[] values = new float[rows * cols];
+        float scale = (float) (2 / Math.sqrt(cols));
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) (rnd.nextDouble() - 0.5) * scale;
+        }
+        return TensorMatrix.of(io.isthmus.runtime.kernel.Quantize.quantize(arena, name, GgmlType.Q4_0, values, 0, rows, cols));
     }
 
     static Int8Matrix int8Matrix(String name, int rows, int cols, Arena arena, SplittableRandom rnd) {

@@ -9,17 +9,21 @@ import io.isthmus.runtime.tensor.GgmlType;
 import java.util.Optional;
 
 /**
- * Gives the matrices oneDNN can multiply a oneDNN path for prefill, when they are bound for
- * compute: BF16 tensors (bf16 × bf16) and {@code int8} matrices (dynamic u8 × s8). The weights
- * are reordered into oneDNN's layout there and then, on the binding thread (a rank's own, so the
- * copy is NUMA-local). Other formats, and every matrix when oneDNN is unavailable or switched off,
- * come back unchanged.
+ * Gives matrices a oneDNN path for prefill when they are bound for compute: BF16 tensors
+ * (bf16 × bf16) and {@code int8} matrices (dynamic u8 × s8), whose weights are reordered into
+ * oneDNN's layout there and then, on the binding thread (a rank's own, so the copy is NUMA-local);
+ * and every quantized format (GGUF blocks, the packed formats of {@code quant}) through
+ * {@link DequantizedTiles}, which keeps no copy. F32 and F16 tensors stay on the Vector API (bf16
+ * would round their weights), as does every matrix when oneDNN is unavailable or switched off.
  *
  * <p>Settings (system property, else environment): {@code isthmus.onednn} /
  * {@code ISTHMUS_ONEDNN} = {@code off} disables the paths; {@code isthmus.onednn.min-rows} /
- * {@code ISTHMUS_ONEDNN_MIN_ROWS} is the smallest m that goes through oneDNN (default
- * {@link #AMX_MIN_ROWS} where oneDNN runs on AMX, else {@link #DEFAULT_MIN_ROWS}; decode of one
- * sequence, m = 1, stays on the Vector API GEMV unless this is 1).
+ * {@code ISTHMUS_ONEDNN_MIN_ROWS} is the smallest m that goes through oneDNN for bf16 and int8
+ * (default {@link #AMX_MIN_ROWS} where oneDNN runs on AMX, else {@link #DEFAULT_MIN_ROWS}; decode of
+ * one sequence, m = 1, stays on the Vector API GEMV unless this is 1);
+ * {@code isthmus.onednn.tiles-min-rows} / {@code ISTHMUS_ONEDNN_TILES_MIN_ROWS} the same for the
+ * dequantized tiles (default {@link #AMX_TILES_MIN_ROWS} on AMX, else {@link #DEFAULT_TILES_MIN_ROWS}),
+ * which dequantize the whole matrix once per product and so need more rows to pay for it.
  */
 public final class OneDnnMatrices {
     /**
@@ -36,6 +40,16 @@ public final class OneDnnMatrices {
      */
     public static final int AMX_MIN_ROWS = 8;
 
+    /**
+     * Dequantized tiles pay one pass of the format's scalar dequantizer over the whole matrix per
+     * product; on the 2-core VM an 11008×4096 Q4_0 product took 62–67 ms as tiles against 33 ms on
+     * the Vector API at M = 32, and 130 against 160–270 ms at M = 128.
+     */
+    public static final int DEFAULT_TILES_MIN_ROWS = 128;
+
+    /** With AMX the product itself is ~10× faster than on the Vector API, so fewer rows pay for the dequantization. */
+    public static final int AMX_TILES_MIN_ROWS = 64;
+
     private OneDnnMatrices() {
     }
 
@@ -49,7 +63,8 @@ public final class OneDnnMatrices {
             return w;
         }
         Optional<OneDnn> dnn = OneDnn.get(pool.cpus());
-        return dnn.<WeightMatrix>map(d -> new OneDnnMatrix(w, prepare(d, w, kind), minRows(d.isa()))).orElse(w);
+        return dnn.<WeightMatrix>map(d -> new OneDnnMatrix(w, prepare(d, w, kind),
+                kind == PreparedKind.TILES ? tilesMinRows(d.isa()) : minRows(d.isa()))).orElse(w);
     }
 
     /** The oneDNN path of {@code w} regardless of settings (benchmarks, tests); empty when none applies or oneDNN is missing. */
@@ -79,16 +94,17 @@ public final class OneDnnMatrices {
         return new IntegerWeights(m.rows(), m.cols(), m.codes(), DataType.S8, m.cols(), m.scales(), null);
     }
 
-    private enum PreparedKind { BF16, INT8 }
+    private enum PreparedKind { BF16, INT8, TILES }
 
     private static PreparedKind kindOf(WeightMatrix w) {
-        if (w instanceof TensorMatrix t && t.type() == GgmlType.BF16) {
-            return PreparedKind.BF16;
+        if (w instanceof TensorMatrix t) {
+            return switch (t.type()) {
+                case BF16 -> PreparedKind.BF16;
+                case F32, F16 -> null;
+                default -> PreparedKind.TILES;
+            };
         }
-        if (w instanceof Int8Matrix) {
-            return PreparedKind.INT8;
-        }
-        return null;
+        return w instanceof Int8Matrix ? PreparedKind.INT8 : PreparedKind.TILES;
     }
 
     private static PreparedWeights prepare(OneDnn dnn, WeightMatrix w, PreparedKind kind) {
@@ -98,6 +114,7 @@ public final class OneDnnMatrices {
                 Int8Matrix q = (Int8Matrix) w;
                 yield new Int8Weights(dnn, q.codes(), q.scales(), w.rows(), w.cols());
             }
+            case TILES -> new DequantizedTiles(dnn, w);
         };
     }
 
@@ -106,10 +123,19 @@ public final class OneDnnMatrices {
         return !"off".equalsIgnoreCase(setting("isthmus.onednn", "ISTHMUS_ONEDNN", "on").strip());
     }
 
-    /** The smallest m that goes through oneDNN when it runs on {@code isa}: the setting, else the default for the ISA. */
+    /** The smallest m that goes through oneDNN's bf16 and int8 paths on {@code isa}: the setting, else the default for the ISA. */
     public static int minRows(CpuIsa isa) {
-        String s = setting("isthmus.onednn.min-rows", "ISTHMUS_ONEDNN_MIN_ROWS",
-                String.valueOf(isa.hasAmx() ? AMX_MIN_ROWS : DEFAULT_MIN_ROWS));
+        return positive("isthmus.onednn.min-rows", "ISTHMUS_ONEDNN_MIN_ROWS", isa.hasAmx() ? AMX_MIN_ROWS : DEFAULT_MIN_ROWS);
+    }
+
+    /** The smallest m that goes through dequantized tiles on {@code isa}: the setting, else the default for the ISA. */
+    public static int tilesMinRows(CpuIsa isa) {
+        return positive("isthmus.onednn.tiles-min-rows", "ISTHMUS_ONEDNN_TILES_MIN_ROWS",
+                isa.hasAmx() ? AMX_TILES_MIN_ROWS : DEFAULT_TILES_MIN_ROWS);
+    }
+
+    private static int positive(String property, String env, int fallback) {
+        String s = setting(property, env, String.valueOf(fallback));
         try {
             int v = Integer.parseInt(s.strip());
             if (v < 1) {
@@ -117,7 +143,7 @@ public final class OneDnnMatrices {
             }
             return v;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("isthmus.onednn.min-rows / ISTHMUS_ONEDNN_MIN_ROWS must be a positive integer, not '" + s + "'");
+            throw new IllegalArgumentException(property + " / " + env + " must be a positive integer, not '" + s + "'");
         }
     }
 

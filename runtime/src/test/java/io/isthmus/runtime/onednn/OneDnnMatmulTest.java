@@ -146,6 +146,43 @@ class OneDnnMatmulTest {
         check(OneDnnMatrices.dequantizingTiles(q8, pool, 1).orElseThrow(), w, n, k, 1.5e-2, "tiles-bf16");
     }
 
+    /**
+     * What binding a model gives each format: F32/F16 stay on the Vector API, BF16 and int8 get their
+     * reordered paths, every other format dequantized tiles from {@code tilesMinRows} rows on, whose
+     * product matches the float64 one of the weights the format encodes.
+     */
+    @Test
+    void prefillPathPerFormat() {
+        int n = 80, k = 256;
+        float[] w = random(new Random(9), n * k, 0.05);
+        CpuIsa isa = OneDnn.get(pool.cpus()).orElseThrow().isa();
+        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16}) {
+            TensorMatrix plain = TensorMatrix.of(Quantize.quantize(arena, "w", type, w, 0, n, k));
+            assertEquals(plain, OneDnnMatrices.forPrefill(plain, pool), type + " stays on the Vector API");
+        }
+        assertEquals("bf16", ((OneDnnMatrix) OneDnnMatrices.forPrefill(
+                TensorMatrix.of(Quantize.quantize(arena, "w", GgmlType.BF16, w, 0, n, k)), pool)).path());
+        java.util.List<WeightMatrix> quantized = new java.util.ArrayList<>();
+        quantized.add(TensorMatrix.of(Quantize.quantize(arena, "w", GgmlType.Q4_0, w, 0, n, k)));
+        quantized.add(TensorMatrix.of(Quantize.quantize(arena, "w", GgmlType.Q8_0, w, 0, n, k)));
+        for (String spec : new String[] {"nf4-g64", "lut3+sparse0.45", "fp6"}) {
+            var format = io.isthmus.runtime.config.FormatSpec.parse(spec);
+            quantized.add(io.isthmus.runtime.quant.PackedFormats.forSpec(format).quantize("w", w, n, k, format, null, arena));
+        }
+        int m = OneDnnMatrices.tilesMinRows(isa);
+        Random r = new Random(10);
+        for (WeightMatrix q : quantized) {
+            OneDnnMatrix bound = (OneDnnMatrix) OneDnnMatrices.forPrefill(q, pool);
+            assertEquals("tiles-bf16", bound.path(), q.format());
+            float[] x = random(r, m * k, 1.0);
+            float[] y = new float[m * n];
+            assertEquals(false, bound.matmulWhole(pool, x, 0, m - 1, y, 0), q.format() + " below tilesMinRows");
+            assertEquals(true, bound.matmulWhole(pool, x, 0, m, y, 0), q.format() + " at tilesMinRows");
+            double e = relativeError(x, q.dequantizeAll(), m, n, k, y);
+            assertTrue(e <= 1e-2, q.format() + ": relative Frobenius error " + e + " against its own weights in float64");
+        }
+    }
+
     @Test
     void belowMinRowsTheVectorPathRuns() {
         int n = 32, k = 64;
