@@ -6,7 +6,7 @@ import io.isthmus.runtime.kernel.WeightMatrix;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Any weight format through oneDNN's bf16 matmul: tile after tile of {@link #TILE_ROWS} output rows
+ * Any weight format through oneDNN's bf16 matmul: tile after tile of {@link #tileRows} output rows
  * is dequantized to bf16 on the compute pool (the format's own {@code dequantizeRow}, then a
  * vectorized rounding) and multiplied by oneDNN into its columns of the result. The alternative to
  * weight decompression (and the only route for codebook and FP6 formats, DESIGN.md §5).
@@ -17,17 +17,29 @@ import java.lang.foreign.MemorySegment;
  * reorder; M = 512: 158–167 against 163–197 ms).
  */
 final class DequantizedTiles extends PreparedWeights {
-    /** Output rows per tile: 512 × K bf16 is 4 MiB at K = 4096, within L2 + L3 of a Xeon core group. */
-    static final int TILE_ROWS = 512;
+    /**
+     * Bytes of one bf16 tile: 2048 rows at K = 4096, 704 at K = 11008. Each tile costs a hand-off to
+     * the pool and a wake-up of oneDNN's threads; on the AMX machine 512-row tiles (4 MiB) left a
+     * 2-layer 7B-shaped q4_0 prefill of 512 tokens at 1.2–2.6× the bf16 one, 2048-row tiles at
+     * 1.25–1.75× (runs of one JVM each, the machine's own speed moving by 2× between them).
+     */
+    static final long TILE_BYTES = 16L << 20;
+
+    /** Output rows per tile for K inputs: a multiple of 64, at least 64. */
+    static int tileRows(int k) {
+        return (int) Math.max(64, TILE_BYTES / (2L * k) / 64 * 64);
+    }
 
     private record PlanKey(int m, int rows, int n, int k) {
     }
 
     private final WeightMatrix base;
+    private final int tileRows;
 
     DequantizedTiles(OneDnn dnn, WeightMatrix base) {
         super(dnn, base.rows(), base.cols());
         this.base = base;
+        this.tileRows = Math.min(tileRows(k), n);
     }
 
     @Override
@@ -37,7 +49,7 @@ final class DequantizedTiles extends PreparedWeights {
 
     @Override
     MatmulPlan plan(int m) {
-        return plan(m, Math.min(TILE_ROWS, n));
+        return plan(m, tileRows);
     }
 
     /** m rows × one tile of {@code rows} outputs, written with the whole result's row stride. */
@@ -58,9 +70,9 @@ final class DequantizedTiles extends PreparedWeights {
 
     @Override
     void executeNative(ComputePool pool, int m, MemorySegment src, MemorySegment dst) {
-        MemorySegment tile = Activations.local().tile(2L * Math.min(TILE_ROWS, n) * k);
-        for (int r0 = 0; r0 < n; r0 += TILE_ROWS) {
-            int rows = Math.min(TILE_ROWS, n - r0);
+        MemorySegment tile = Activations.local().tile(2L * tileRows * k);
+        for (int r0 = 0; r0 < n; r0 += tileRows) {
+            int rows = Math.min(tileRows, n - r0);
             dequantize(pool, r0, rows, tile);
             try (MemoryDesc tileDesc = MemoryDesc.columnMajor(dnn, k, rows, DataType.BF16);
                  DnnlMemory weights = DnnlMemory.wrap(dnn, tileDesc, tile)) {

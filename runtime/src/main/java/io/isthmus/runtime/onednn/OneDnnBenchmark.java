@@ -157,7 +157,7 @@ public final class OneDnnBenchmark {
      */
     private void decompressionTable() {
         out.printf("%nint8 and 4-bit weights, bf16 activations, K = %d: GFLOP/s of weight decompression vs dequantized bf16"
-                + " tiles (%d rows each)%n", o.k(), DequantizedTiles.TILE_ROWS);
+                + " tiles (%d rows each)%n", o.k(), DequantizedTiles.tileRows(o.k()));
         out.printf("%6s %6s %14s %14s %14s %14s %14s%n", "N", "M", "decomp s8", "tiles int8", "decomp u4-g128", "tiles q4_0",
                 "vector q4_0");
         SplittableRandom rnd = new SplittableRandom(4);

@@ -140,7 +140,8 @@ class OneDnnMatmulTest {
 
     @Test
     void dequantizedTilesMatchFloat64Reference() {
-        int n = DequantizedTiles.TILE_ROWS + 77, k = 192; // a full tile and a partial one
+        int k = 8192;
+        int n = DequantizedTiles.tileRows(k) + 77; // a full tile and a partial one
         float[] w = random(new Random(8), n * k, 0.05);
         TensorMatrix q8 = TensorMatrix.of(Quantize.quantize(arena, "w", GgmlType.Q8_0, w, 0, n, k));
         check(OneDnnMatrices.dequantizingTiles(q8, pool, 1).orElseThrow(), w, n, k, 1.5e-2, "tiles-bf16");
