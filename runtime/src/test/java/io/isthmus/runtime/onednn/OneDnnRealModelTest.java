@@ -117,6 +117,25 @@ class OneDnnRealModelTest {
         assertTrue(exact >= 1, "no prompt matched all 32 tokens");
     }
 
+    /**
+     * {@code format: bf16} as a user runs it (default settings: the golden prompts, 4–6 tokens, are
+     * below the smallest oneDNN product, so only the weights are rounded) generates exactly the first
+     * 32 f16 golden tokens of every prompt.
+     */
+    @Test
+    void bf16WithDefaultSettingsMatchesEveryF16GoldenPromptFor32Tokens() throws Exception {
+        Path model = SharedFiles.require(MODEL);
+        Path golden = SharedFiles.require("golden/prose-llama-35m-f16.jsonl");
+        try (Engine bf16 = Engine.open(ModelSpec.ofModelPath(model).withFormat(FormatSpec.parse("bf16")),
+                EngineOptions.defaults().withThreads(2).withWarmUpMillis(0))) {
+            for (JsonNode line : GoldenGenerationTest.lines(golden)) {
+                int[] want = Arrays.copyOf(GoldenGenerationTest.ints(line.get("generated_token_ids")), 32);
+                int[] got = bf16.generate(GenerationRequest.of(line.get("prompt").asText()).withMaxTokens(32)).tokenIds();
+                assertArrayEquals(want, got, "format: bf16 on '" + line.get("prompt").asText() + "'");
+            }
+        }
+    }
+
     /** Logit difference under which the f16 reference's choice counts as a near-tie. */
     private static final double NEAR_TIE = 0.01;
 
