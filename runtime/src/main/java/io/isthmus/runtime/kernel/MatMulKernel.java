@@ -12,4 +12,13 @@ import io.isthmus.runtime.tensor.Tensor;
 public interface MatMulKernel {
 
     void matmul(Tensor w, float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo);
+
+    /**
+     * Row {@code row} of {@code w} as floats into {@code out[off..off + w.cols())}: exactly the values
+     * of {@link Dequantize#row}, decoded with vectors where the type has a decoder (dequantized tiles
+     * for oneDNN decode whole matrices per product).
+     */
+    default void decodeRow(Tensor w, int row, float[] out, int off) {
+        Dequantize.row(w, row, out, off);
+    }
 }

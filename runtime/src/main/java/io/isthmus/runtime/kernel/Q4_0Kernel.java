@@ -42,6 +42,25 @@ final class Q4_0Kernel extends RowTiledKernel {
     }
 
     @Override
+    void decodeBlocks(MemorySegment w, long off, int count, float[] out, int o) {
+        for (int b = 0; b < count; b++) {
+            long bo = off + (long) b * BLOCK_BYTES;
+            float d = Dequantize.f16(w, bo);
+            int ob = o + b * BLOCK;
+            for (int j = 0; j < BLOCK / 2; j += B.length()) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN);
+                for (int p = 0; p < PARTS; p++) {
+                    IntVector bytes = (IntVector) q.convertShape(VectorOperators.B2I, I, p);
+                    int c = ob + j + p * LANES;
+                    ((FloatVector) bytes.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(d).intoArray(out, c);
+                    ((FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
+                            .mul(d).intoArray(out, c + BLOCK / 2);
+                }
+            }
+        }
+    }
+
+    @Override
     float dot1(MemorySegment w, long off, int k, float[] x, int xo) {
         int full = k / BLOCK;
         // two pairs of accumulators, swapped every block, so consecutive blocks' FMAs do not wait on each other

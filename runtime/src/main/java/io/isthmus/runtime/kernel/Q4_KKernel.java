@@ -96,6 +96,33 @@ final class Q4_KKernel extends RowTiledKernel {
     }
 
     @Override
+    void decodeBlocks(MemorySegment w, long off, int count, float[] out, int o) {
+        for (int b = 0; b < count; b++) {
+            long bo = off + (long) b * BLOCK_BYTES;
+            float d = Dequantize.f16(w, bo);
+            float dmin = Dequantize.f16(w, bo + 2);
+            long scales = bo + 4;
+            for (int group = 0; group < 4; group++) {
+                int sub = 2 * group;
+                float d1 = d * Dequantize.scaleK4(w, scales, sub), m1 = dmin * Dequantize.minK4(w, scales, sub);
+                float d2 = d * Dequantize.scaleK4(w, scales, sub + 1), m2 = dmin * Dequantize.minK4(w, scales, sub + 1);
+                int og = o + b * BLOCK + 64 * group;
+                for (int j = 0; j < 32; j += B.length()) {
+                    ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 16 + 32L * group + j, ByteOrder.LITTLE_ENDIAN);
+                    for (int p = 0; p < PARTS; p++) {
+                        IntVector bytes = (IntVector) q.convertShape(VectorOperators.B2I, I, p);
+                        int c = og + j + p * LANES;
+                        // d·sc·q − dmin·m as the scalar dequantizer rounds it: a product, then a difference
+                        ((FloatVector) bytes.and(0x0F).convert(VectorOperators.I2F, 0)).mul(d1).sub(m1).intoArray(out, c);
+                        ((FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).and(0x0F).convert(VectorOperators.I2F, 0))
+                                .mul(d2).sub(m2).intoArray(out, c + 32);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
     float dot1(MemorySegment w, long off, int k, float[] x, int xo) {
         int full = k / BLOCK;
         float[] ab = scratch(16 * full);

@@ -29,6 +29,21 @@ final class Q8_0Kernel extends RowTiledKernel {
     }
 
     @Override
+    void decodeBlocks(MemorySegment w, long off, int count, float[] out, int o) {
+        for (int b = 0; b < count; b++) {
+            long bo = off + (long) b * BLOCK_BYTES;
+            float d = Dequantize.f16(w, bo);
+            int ob = o + b * BLOCK;
+            for (int j = 0; j < BLOCK; j += B.length()) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN);
+                for (int p = 0; p < PARTS; p++) {
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).mul(d).intoArray(out, ob + j + p * LANES);
+                }
+            }
+        }
+    }
+
+    @Override
     float dot1(MemorySegment w, long off, int k, float[] x, int xo) {
         int full = k / BLOCK;
         FloatVector acc = FloatVector.zero(F);

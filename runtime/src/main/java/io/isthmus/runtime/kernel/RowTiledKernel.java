@@ -3,6 +3,7 @@ package io.isthmus.runtime.kernel;
 import io.isthmus.runtime.tensor.GgmlType;
 import io.isthmus.runtime.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
 
 /**
  * A GGUF-type kernel over the shared {@link RowTiles} loop: subclasses supply the per-type dot
@@ -41,6 +42,36 @@ abstract class RowTiledKernel implements MatMulKernel {
                 RowTiledKernel.this.dot4(seg, row * rowBytes, k, xs, x0, x1, x2, x3, out);
             }
         }, w.rows(), k, x, xOff, m, y, yOff, rowFrom, rowTo);
+    }
+
+    @Override
+    public final void decodeRow(Tensor w, int row, float[] out, int off) {
+        if (w.type() != type || type.blockSize() == 1) {
+            Dequantize.row(w, row, out, off);
+            return;
+        }
+        Objects.checkIndex(row, w.rows());
+        int bs = type.blockSize();
+        int k = w.cols();
+        int full = k / bs;
+        long at = row * w.rowBytes();
+        decodeBlocks(w.data(), at, full, out, off);
+        int rest = k % bs;
+        if (rest > 0) {
+            float[] v = new float[bs];
+            Dequantize.block(type, w.data(), at + (long) full * type.blockBytes(), v, 0);
+            System.arraycopy(v, 0, out, off + full * bs, rest);
+        }
+    }
+
+    /**
+     * The first {@code count} whole blocks of a row at byte {@code off}, decoded to {@code out[o..]}:
+     * the scalar dequantizer, unless the type decodes blocks with vectors (bit-identical values).
+     */
+    void decodeBlocks(MemorySegment w, long off, int count, float[] out, int o) {
+        for (int b = 0; b < count; b++) {
+            Dequantize.block(type, w, off + (long) b * type.blockBytes(), out, o + b * type.blockSize());
+        }
     }
 
     /**

@@ -61,6 +61,11 @@ public record TensorMatrix(Tensor tensor, MatMulKernel kernel) implements Weight
     }
 
     @Override
+    public void decodeRow(int row, float[] out, int off) {
+        kernel.decodeRow(tensor, row, out, off);
+    }
+
+    @Override
     public int columnGrain() {
         return tensor.type().blockSize();
     }

@@ -45,6 +45,14 @@ public interface WeightMatrix {
     /** Row {@code row} as floats into {@code out[off..off + cols())}: the plain scalar path. */
     void dequantizeRow(int row, float[] out, int off);
 
+    /**
+     * The same values as {@link #dequantizeRow}, as fast as the format decodes them (vectors where it
+     * has a decoder): what dequantized tiles for oneDNN call for every row of every product.
+     */
+    default void decodeRow(int row, float[] out, int off) {
+        dequantizeRow(row, out, off);
+    }
+
     /** Column slices must start at a multiple of this (a quantization block or group) and end at one or at {@link #cols()}. */
     int columnGrain();
 

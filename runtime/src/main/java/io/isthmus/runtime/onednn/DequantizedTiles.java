@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Any weight format through oneDNN's bf16 matmul: tile after tile of {@link #tileRows} output rows
- * is dequantized to bf16 on the compute pool (the format's own {@code dequantizeRow}, then a
+ * is dequantized to bf16 on the compute pool (the format's own {@code decodeRow}, then a
  * vectorized rounding) and multiplied by oneDNN into its columns of the result. The alternative to
  * weight decompression (and the only route for codebook and FP6 formats, DESIGN.md §5).
  *
@@ -87,7 +87,7 @@ final class DequantizedTiles extends PreparedWeights {
         pool.parallelFor(rows, (from, to, worker) -> {
             float[] row = Activations.local().rowBuffer(k);
             for (int r = from; r < to; r++) {
-                base.dequantizeRow(r0 + r, row, 0);
+                base.decodeRow(r0 + r, row, 0);
                 Activations.toBf16(row, 0, k, tile, 2L * r * k);
             }
         });

@@ -95,6 +95,11 @@ public final class OneDnnMatrix implements WeightMatrix {
     }
 
     @Override
+    public void decodeRow(int row, float[] out, int off) {
+        base.decodeRow(row, out, off);
+    }
+
+    @Override
     public int columnGrain() {
         return base.columnGrain();
     }

@@ -2,6 +2,7 @@ package io.isthmus.runtime.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isthmus.runtime.format.GgufFile;
@@ -74,6 +75,41 @@ class MatMulKernelTest {
                     check(rows, m, 0, 5, rnd);
                 }
             }
+        }
+    }
+
+    /** The vector row decoders (dequantized tiles for oneDNN) give exactly the scalar dequantizer's floats. */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    void decodeRowEqualsTheScalarDequantizer(GgmlType type) {
+        Random rnd = new Random(11);
+        try (Arena arena = Arena.ofConfined()) {
+            int[] ks = type == GgmlType.Q4_K || type == GgmlType.Q6_K ? new int[] {256, 1024, 256 + 100} : KS;
+            for (int k : ks) {
+                Tensor w = Quantize.supports(type) ? Quantize.quantize(arena, "w", type, Reference.gaussian(rnd, 9 * k, 0.05), 0, 9, k)
+                        : KQuantBlocks.randomTensor(arena, type, 9, k, rnd);
+                assertDecodesExactly(w);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K"})
+    void decodeRowEqualsTheScalarDequantizerOnRealWeights(GgmlType type) {
+        Path p = SharedFiles.require("models/prose-llama-35m/prose-llama-35m-q4_k_m.gguf");
+        try (GgufFile f = GgufFile.open(p)) {
+            assertDecodesExactly(f.tensors().values().stream().filter(t -> t.type() == type).findFirst()
+                    .orElseThrow(() -> new AssertionError("no " + type + " tensor in " + p)));
+        }
+    }
+
+    private static void assertDecodesExactly(Tensor w) {
+        TensorMatrix m = TensorMatrix.of(w);
+        float[] want = new float[w.cols() + 3], got = new float[w.cols() + 3];
+        for (int r = 0; r < w.rows(); r++) {
+            m.dequantizeRow(r, want, 3);
+            m.decodeRow(r, got, 3);
+            assertArrayEquals(want, got, w.type() + " k=" + w.cols() + " row " + r);
         }
     }
 
