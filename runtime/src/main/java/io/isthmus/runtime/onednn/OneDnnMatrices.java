@@ -41,14 +41,18 @@ public final class OneDnnMatrices {
     public static final int AMX_MIN_ROWS = 8;
 
     /**
-     * Dequantized tiles pay one pass of the format's scalar dequantizer over the whole matrix per
-     * product; on the 2-core VM an 11008×4096 Q4_0 product took 62–67 ms as tiles against 33 ms on
-     * the Vector API at M = 32, and 130 against 160–270 ms at M = 128.
+     * Dequantized tiles pay one decoding pass over the whole matrix per product. On the 2-core VM, with
+     * the vector row decoders, an 11008×4096 Q4_0 product is faster as tiles from M = 16–32 on, but
+     * prose-llama-35m's small matrices (512–1536 wide) still lost at 32 and 64 prompt tokens with two
+     * threads there: each product wakes the pool's parked worker and oneDNN's sleeping thread.
      */
     public static final int DEFAULT_TILES_MIN_ROWS = 128;
 
-    /** With AMX the product itself is ~10× faster than on the Vector API, so fewer rows pay for the dequantization. */
-    public static final int AMX_TILES_MIN_ROWS = 64;
+    /**
+     * On the AMX machine tiles beat the Q4_0 Vector API kernel from M = 16 (K = 4096, N = 4096:
+     * 342 against 292 GFLOP/s; N = 11008 even) and lose at M = 8 (182–214 against 251–322).
+     */
+    public static final int AMX_TILES_MIN_ROWS = 16;
 
     private OneDnnMatrices() {
     }
