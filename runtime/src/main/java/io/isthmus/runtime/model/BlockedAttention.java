@@ -176,8 +176,9 @@ final class BlockedAttention {
         int own = pos - shared + 1;
         int keyStride = padded(shared);
         int stride = padded(shared + own);
-        ws.ensure(hd * keyStride, shared * hd, QUERY_TILE * stride);
-        ws.load(cache, layer, kvOff, hd, shared, keyStride);
+        ws.ensure(0, 0, QUERY_TILE * stride);
+        float[] keysT = cache.sharedKeysTransposed(layer, kvOff, hd, keyStride);
+        float[] values = cache.sharedValues(layer, kvOff, hd);
         float[] scores = ws.scores;
         int[] group = headsOf[j];
         int pairs = cache.beams() * group.length; // (beam, query head) rows reading this KV head
@@ -189,7 +190,7 @@ final class BlockedAttention {
                 ws.beamOf[i] = beam;
                 ws.queryAt[i] = (firstRow + beam) * qDim + group[pair % group.length] * hd;
             }
-            scores(q, ws.queryAt, ws.keysT, keyStride, shared, scores, stride);
+            scores(q, ws.queryAt, keysT, keyStride, shared, scores, stride);
             for (int i = 0; i < rows; i++) {
                 int[] lineage = cache.lineage(ws.beamOf[i]);
                 for (int e = 0; e < own; e++) { // the beam's own positions follow the shared ones
@@ -197,7 +198,7 @@ final class BlockedAttention {
                 }
                 softmax(scores, i * stride, shared + own);
             }
-            weightedValues(scores, stride, ws.values, shared, out, ws.queryAt, rows);
+            weightedValues(scores, stride, values, shared, out, ws.queryAt, rows);
             for (int i = 0; i < rows; i++) {
                 int[] lineage = cache.lineage(ws.beamOf[i]);
                 for (int e = 0; e < own; e++) {

@@ -3,6 +3,8 @@ package io.isthmus.runtime.model;
 import io.isthmus.collectives.Bf16;
 import io.isthmus.runtime.kernel.Ops;
 
+import java.util.Arrays;
+
 /**
  * Keys and values of one sequence for every layer: {@code kvDim} floats per entry (all KV heads of
  * this rank side by side). Attention reads it through {@link #dotKey} and {@link #addScaledValue},
@@ -28,6 +30,13 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
     private final int[][] lineage;
     /** The next position {@link #advanceBeams} expects. */
     private int nextBeamPosition;
+    /**
+     * Per layer and head, the shared positions' keys transposed and their values, as beam steps read
+     * them ({@link #sharedKeysTransposed}); built on first use, dropped when a shared entry is stored.
+     */
+    private final float[][] sharedKeysT;
+    private final float[][] sharedValues;
+    private volatile boolean sharedBlocksBuilt;
 
     KvCache(int layers, KvShape shape, int kvDim) {
         this.layers = layers;
@@ -41,6 +50,9 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
             lineage[b] = shape.beams() == 1 ? NO_LINEAGE : new int[steps];
         }
         this.nextBeamPosition = shape.sharedPositions();
+        int blocks = shape.beams() == 1 ? 0 : layers * kvDim; // at most one per layer and head offset
+        this.sharedKeysT = new float[blocks][];
+        this.sharedValues = new float[blocks][];
     }
 
     public static KvCache create(KvCacheType type, int layers, int capacity, int kvDim) {
@@ -127,7 +139,48 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
     }
 
     /** Stores the key and value vectors ({@code kvDim} floats each) of {@code layer} at {@code entry}. */
-    public abstract void store(int layer, int entry, float[] k, int kOff, float[] v, int vOff);
+    public final void store(int layer, int entry, float[] k, int kOff, float[] v, int vOff) {
+        if (sharedBlocksBuilt && entry < shape.sharedPositions()) {
+            Arrays.fill(sharedKeysT, null);
+            Arrays.fill(sharedValues, null);
+            sharedBlocksBuilt = false;
+        }
+        write(layer, entry, k, kOff, v, vOff);
+    }
+
+    abstract void write(int layer, int entry, float[] k, int kOff, float[] v, int vOff);
+
+    /**
+     * The keys of one head ({@code len} values from {@code headOff}) at the shared positions,
+     * transposed with row stride {@code stride} ≥ {@link #sharedPositions()} and the padding zero:
+     * what every step of a beam search reads again, so it is copied out once per prompt. The same
+     * thread must not ask for the same layer and head concurrently (beam steps give each head to one
+     * task).
+     */
+    final float[] sharedKeysTransposed(int layer, int headOff, int len, int stride) {
+        int i = layer * kvDim + headOff;
+        float[] block = sharedKeysT[i];
+        if (block == null || block.length != len * stride) {
+            block = new float[len * stride];
+            copyKeysTransposed(layer, headOff, len, 0, shape.sharedPositions(), block, stride);
+            sharedKeysT[i] = block;
+            sharedBlocksBuilt = true;
+        }
+        return block;
+    }
+
+    /** The values of one head at the shared positions, row after row ({@code len} floats each); copied once per prompt. */
+    final float[] sharedValues(int layer, int headOff, int len) {
+        int i = layer * kvDim + headOff;
+        float[] block = sharedValues[i];
+        if (block == null) {
+            block = new float[shape.sharedPositions() * len];
+            copyValues(layer, headOff, len, 0, shape.sharedPositions(), block);
+            sharedValues[i] = block;
+            sharedBlocksBuilt = true;
+        }
+        return block;
+    }
 
     /** Σ q[qOff + i] · key[layer][entry][headOff + i] for i < len. */
     public abstract float dotKey(int layer, int entry, int headOff, float[] q, int qOff, int len);
@@ -181,7 +234,7 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
         }
 
         @Override
-        public void store(int layer, int entry, float[] k, int kOff, float[] v, int vOff) {
+        void write(int layer, int entry, float[] k, int kOff, float[] v, int vOff) {
             int at = index(layer, entry);
             System.arraycopy(k, kOff, keys, at, kvDim);
             System.arraycopy(v, vOff, values, at, kvDim);
@@ -238,7 +291,7 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
         }
 
         @Override
-        public void store(int layer, int entry, float[] k, int kOff, float[] v, int vOff) {
+        void write(int layer, int entry, float[] k, int kOff, float[] v, int vOff) {
             int at = index(layer, entry);
             for (int i = 0; i < kvDim; i++) {
                 keys[at + i] = Bf16.fromFloat(k[kOff + i]);

@@ -45,6 +45,23 @@ class KvCacheTest {
         assertThrows(IndexOutOfBoundsException.class, () -> c.store(0, 5, new float[4], 0, new float[4], 0));
     }
 
+    /** Beam steps read the prompt's keys transposed and its values from blocks copied once; a new prompt replaces them. */
+    @Test
+    void sharedBlocksFollowTheStoredPrompt() {
+        KvCache c = KvCache.create(KvCacheType.F32, 2, KvShape.beams(2, 2, 4), 4); // 2 heads of 2
+        c.store(1, 0, new float[] {1, 2, 3, 4}, 0, new float[] {5, 6, 7, 8}, 0);
+        c.store(1, 1, new float[] {9, 10, 11, 12}, 0, new float[] {13, 14, 15, 16}, 0);
+        float[] keysT = c.sharedKeysTransposed(1, 2, 2, 4); // head 1: key dims 2 and 3, rows padded to 4
+        assertArrayEquals(new float[] {3, 11, 0, 0, 4, 12, 0, 0}, keysT);
+        assertArrayEquals(new float[] {7, 8, 15, 16}, c.sharedValues(1, 2, 2));
+        assertSame(keysT, c.sharedKeysTransposed(1, 2, 2, 4), "copied once");
+        c.store(1, 3, new float[] {0, 0, 0, 0}, 0, new float[4], 0); // a beam's own entry: the prompt is unchanged
+        assertSame(keysT, c.sharedKeysTransposed(1, 2, 2, 4));
+        c.store(1, 1, new float[] {0, 0, -1, -2}, 0, new float[] {0, 0, -3, -4}, 0); // a new prompt
+        assertArrayEquals(new float[] {3, -1, 0, 0, 4, -2, 0, 0}, c.sharedKeysTransposed(1, 2, 2, 4));
+        assertArrayEquals(new float[] {7, 8, -3, -4}, c.sharedValues(1, 2, 2));
+    }
+
     private static int[] lineage(KvCache c, int beam, int last) {
         int[] e = new int[last + 1];
         for (int p = 0; p <= last; p++) {
