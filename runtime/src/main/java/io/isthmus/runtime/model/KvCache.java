@@ -153,8 +153,8 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
     /**
      * The keys of one head ({@code len} values from {@code headOff}) at the shared positions,
      * transposed with row stride {@code stride} ≥ {@link #sharedPositions()} and the padding zero:
-     * what every step of a beam search reads again, so it is copied out once per prompt. The same
-     * thread must not ask for the same layer and head concurrently (beam steps give each head to one
+     * what every step of a beam search reads again, so it is copied out once per prompt. Two threads
+     * must not ask for the same layer and head at once (a beam step gives each head of a cache to one
      * task).
      */
     final float[] sharedKeysTransposed(int layer, int headOff, int len, int stride) {
