@@ -46,21 +46,41 @@ final class Q8_0Kernel extends RowTiledKernel {
     @Override
     float dot1(MemorySegment w, long off, int k, float[] x, int xo) {
         int full = k / BLOCK;
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < full; b++) {
+        // blocks in pairs, each pair's two sums and scalings in separate chains: one chain of
+        // fma(sum, scale, acc) a block waits ~4 cycles per block on the one before (measured 20 %
+        // slower at k = 512 and 4096 on Zen 5)
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int b = 0;
+        for (; b + 2 <= full; b += 2) {
             long bo = off + (long) b * BLOCK_BYTES;
+            long bo1 = bo + BLOCK_BYTES;
             int xc = xo + b * BLOCK;
-            FloatVector sum = FloatVector.zero(F);
+            FloatVector s0 = FloatVector.zero(F), s1 = s0;
             for (int j = 0; j < BLOCK; j += B.length()) { // constant trip counts: fully unrolled
-                ByteVector q = ByteVector.fromMemorySegment(B, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN);
+                ByteVector q0 = ByteVector.fromMemorySegment(B, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN);
+                ByteVector q1 = ByteVector.fromMemorySegment(B, w, bo1 + 2 + j, ByteOrder.LITTLE_ENDIAN);
                 for (int p = 0; p < PARTS; p++) {
-                    sum = ((FloatVector) q.convertShape(VectorOperators.B2F, F, p))
-                            .fma(FloatVector.fromArray(F, x, xc + j + p * LANES), sum);
+                    int c = xc + j + p * LANES;
+                    s0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, c), s0);
+                    s1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, c + BLOCK), s1);
                 }
             }
-            acc = sum.fma(FloatVector.broadcast(F, Dequantize.f16(w, bo)), acc);
+            a0 = s0.fma(FloatVector.broadcast(F, Dequantize.f16(w, bo)), a0);
+            a1 = s1.fma(FloatVector.broadcast(F, Dequantize.f16(w, bo1)), a1);
         }
-        return acc.reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, xo);
+        if (b < full) { // an odd block count: the last whole block alone
+            long bo = off + (long) b * BLOCK_BYTES;
+            int xc = xo + b * BLOCK;
+            FloatVector s0 = FloatVector.zero(F);
+            for (int j = 0; j < BLOCK; j += B.length()) {
+                ByteVector q0 = ByteVector.fromMemorySegment(B, w, bo + 2 + j, ByteOrder.LITTLE_ENDIAN);
+                for (int p = 0; p < PARTS; p++) {
+                    s0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xc + j + p * LANES), s0);
+                }
+            }
+            a0 = s0.fma(FloatVector.broadcast(F, Dequantize.f16(w, bo)), a0);
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD) + tail(w, off, k, x, xo);
     }
 
     /** The partial last block of a row whose length is not a multiple of 32 (0 when there is none). */

@@ -48,16 +48,32 @@ final class Int8Kernel {
     }
 
     static float dot1(MemorySegment w, long off, int k, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
+        // four accumulators over consecutive loads: one chain would wait on each FMA's latency
+        // (measured ~12 GB/s on one Zen 5 core, a third of what the loads allow)
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int step = B.length();
         int c = 0;
-        for (; c + B.length() <= k; c += B.length()) {
-            ByteVector q = ByteVector.fromMemorySegment(B, w, off + c, ByteOrder.LITTLE_ENDIAN);
+        for (; c + 4 * step <= k; c += 4 * step) {
+            ByteVector q0 = ByteVector.fromMemorySegment(B, w, off + c, ByteOrder.LITTLE_ENDIAN);
+            ByteVector q1 = ByteVector.fromMemorySegment(B, w, off + c + step, ByteOrder.LITTLE_ENDIAN);
+            ByteVector q2 = ByteVector.fromMemorySegment(B, w, off + c + 2 * step, ByteOrder.LITTLE_ENDIAN);
+            ByteVector q3 = ByteVector.fromMemorySegment(B, w, off + c + 3 * step, ByteOrder.LITTLE_ENDIAN);
             for (int p = 0; p < PARTS; p++) {
-                acc = ((FloatVector) q.convertShape(VectorOperators.B2F, F, p))
-                        .fma(FloatVector.fromArray(F, x, xo + c + p * LANES), acc);
+                int xc = xo + c + p * LANES;
+                a0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xc), a0);
+                a1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xc + step), a1);
+                a2 = ((FloatVector) q2.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xc + 2 * step), a2);
+                a3 = ((FloatVector) q3.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xc + 3 * step), a3);
             }
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; c + step <= k; c += step) {
+            ByteVector q = ByteVector.fromMemorySegment(B, w, off + c, ByteOrder.LITTLE_ENDIAN);
+            for (int p = 0; p < PARTS; p++) {
+                a0 = ((FloatVector) q.convertShape(VectorOperators.B2F, F, p))
+                        .fma(FloatVector.fromArray(F, x, xo + c + p * LANES), a0);
+            }
+        }
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
         for (; c < k; c++) {
             sum += w.get(ValueLayout.JAVA_BYTE, off + c) * x[xo + c];
         }
