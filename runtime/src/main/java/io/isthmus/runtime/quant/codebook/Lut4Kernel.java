@@ -4,6 +4,7 @@ import static io.isthmus.runtime.kernel.VectorSettings.F;
 import static io.isthmus.runtime.kernel.VectorSettings.I;
 import static io.isthmus.runtime.kernel.VectorSettings.LANES;
 
+import io.isthmus.runtime.kernel.Prefetch;
 import io.isthmus.runtime.kernel.Table16;
 
 import java.lang.foreign.MemorySegment;
@@ -39,9 +40,11 @@ final class Lut4Kernel extends LutKernel {
         int blocks = k / BLOCK;
         // four accumulators, rotated every plane, so consecutive FMAs do not wait on each other
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int touched = 0;
         for (int b = 0; b < blocks; b++) {
             long bo = off + (long) b * BLOCK_BYTES;
             int xc = xo + b * BLOCK;
+            touched ^= Prefetch.touch(codes, bo);
             for (int p = 0; p < PARTS; p++) {
                 IntVector v = IntVector.fromMemorySegment(I, codes, bo + 4L * LANES * p, LE);
                 for (int t = 0; t < PLANES; t++) {
@@ -55,6 +58,7 @@ final class Lut4Kernel extends LutKernel {
                 }
             }
         }
+        Prefetch.consume(touched);
         return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
     }
 
