@@ -26,7 +26,7 @@ public final class Linear {
         if (w.matmulWhole(pool, x, xOff, m, y, yOff)) {
             return;
         }
-        pool.parallelFor(w.rows(), ROW_GRAIN, (from, to, worker) -> w.matmul(x, xOff, m, y, yOff, from, to));
+        pool.parallelForBalanced(w.rows(), ROW_GRAIN, (from, to, worker) -> w.matmul(x, xOff, m, y, yOff, from, to));
     }
 
     /**
@@ -50,7 +50,7 @@ public final class Linear {
             }
             return;
         }
-        pool.parallelFor(starts[ws.length], ROW_GRAIN, (from, to, worker) -> {
+        pool.parallelForBalanced(starts[ws.length], ROW_GRAIN, (from, to, worker) -> {
             for (int i = 0; i < ws.length; i++) {
                 int lo = Math.max(from, starts[i]);
                 int hi = Math.min(to, starts[i + 1]);

@@ -42,6 +42,55 @@ class ComputePoolTest {
     }
 
     @Test
+    void balancedRegionsRunEveryIndexExactlyOnce() {
+        for (int threads : new int[] {1, 2, 3, 5}) {
+            try (ComputePool pool = new ComputePool(threads)) {
+                for (int n : new int[] {0, 1, 2, 7, 16, 17, 100, 1000, 4099}) {
+                    for (int grain : new int[] {1, 4, 16}) {
+                        AtomicIntegerArray hits = new AtomicIntegerArray(n);
+                        pool.parallelForBalanced(n, grain, (from, to, worker) -> {
+                            assertTrue(from < to && to <= n);
+                            assertTrue(from % grain == 0, "range start aligned to the grain");
+                            for (int i = from; i < to; i++) {
+                                hits.incrementAndGet(i);
+                            }
+                        });
+                        for (int i = 0; i < n; i++) {
+                            assertEquals(1, hits.get(i), "index " + i + " of " + n + " with grain " + grain);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void balancedRegionGivesASlowWorkersChunksToTheOthers() {
+        try (ComputePool pool = new ComputePool(2)) {
+            int n = 1600;
+            int[] ranBy = new int[n];
+            pool.parallelForBalanced(n, 16, (from, to, worker) -> {
+                if (worker == 1) { // a CPU taken away for a while
+                    try {
+                        Thread.sleep(200);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                for (int i = from; i < to; i++) {
+                    ranBy[i] = worker;
+                }
+            });
+            int byCaller = 0;
+            for (int i = n / 2; i < n; i++) {
+                byCaller += ranBy[i] == 0 ? 1 : 0;
+            }
+            // worker 1 sleeps through each chunk it claims: the caller takes most of its share
+            assertTrue(byCaller >= n / 4, "the caller ran " + byCaller + " of the slow worker's " + n / 2 + " indices");
+        }
+    }
+
+    @Test
     void manyRegionsBackToBack() {
         try (ComputePool pool = new ComputePool(2)) {
             long[] sums = new long[2];
