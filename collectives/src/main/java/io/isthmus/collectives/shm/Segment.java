@@ -12,8 +12,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
- * One rank's shared-memory file, mapped. Layout: a 256-byte header (ready word, geometry, and the
- * rank's sequence word on its own cache line), then two buffers used alternately by successive
+ * One rank's shared-memory file, mapped. Layout: a 256-byte header (ready word, geometry, the
+ * owner's pid, and the rank's sequence word on its own cache line), then two buffers used alternately by successive
  * data rounds; each buffer has an input area and an output area of {@code bufferBytes} each.
  */
 final class Segment {
@@ -22,6 +22,7 @@ final class Segment {
     private static final long WORLD_OFFSET = 4;
     private static final long RANK_OFFSET = 8;
     private static final long BUFFER_BYTES_OFFSET = 12;
+    private static final long PID_OFFSET = 16;
     private static final long SEQUENCE_OFFSET = 64;
     static final long HEADER_BYTES = 256;
 
@@ -56,6 +57,7 @@ final class Segment {
         memory.set(ValueLayout.JAVA_INT, WORLD_OFFSET, worldSize);
         memory.set(ValueLayout.JAVA_INT, RANK_OFFSET, rank);
         memory.set(ValueLayout.JAVA_INT, BUFFER_BYTES_OFFSET, bufferBytes);
+        memory.set(ValueLayout.JAVA_LONG, PID_OFFSET, ProcessHandle.current().pid());
         // Release: the geometry written above is visible to whoever acquires READY.
         INT.setRelease(memory, READY_OFFSET, READY);
         Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE);
@@ -97,6 +99,11 @@ final class Segment {
     /** Acquire: pairs with publish(), so the data this rank wrote for the step is visible after. */
     long sequence() {
         return (long) LONG.getAcquire(memory, SEQUENCE_OFFSET);
+    }
+
+    /** The pid of the process that created this segment (the rank's process). */
+    long ownerPid() {
+        return memory.get(ValueLayout.JAVA_LONG, PID_OFFSET);
     }
 
     long input(long round) {

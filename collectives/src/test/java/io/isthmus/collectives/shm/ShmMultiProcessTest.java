@@ -3,6 +3,7 @@ package io.isthmus.collectives.shm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isthmus.collectives.bench.ChildJvm;
@@ -34,6 +35,31 @@ class ShmMultiProcessTest {
             }
             assertTrue(child.waitFor(30, TimeUnit.SECONDS), "rank 1 did not exit");
             assertEquals(0, child.exitValue(), "rank 1's exit status");
+        } finally {
+            ChildJvm.kill(child);
+            JobDirectory.remove(jobDir);
+        }
+        assertFalse(Files.exists(jobDir));
+    }
+
+    @Test
+    void aPeerWhoseProcessDiedIsReportedLongBeforeTheTimeout() throws Exception {
+        Path jobDir = JobDirectory.of("test-mp-" + UUID.randomUUID());
+        Files.createDirectories(jobDir);
+        Process child = ChildJvm.start(ShmRankProcess.class, List.of(jobDir.toString(), "1", "2", "halt"));
+        try {
+            Rendezvous.join(jobDir, RankInfo.ofThisProcess(0, -1), 2, ShmRankProcess.OPTIONS.joinTimeout());
+            try (ShmCommunicator comm = ShmCommunicator.create(jobDir, 0, 2, ShmRankProcess.OPTIONS)) {
+                assertTrue(child.waitFor(30, TimeUnit.SECONDS), "rank 1 did not halt");
+                long start = System.nanoTime();
+                PeerExitedException e = assertThrows(PeerExitedException.class, () -> comm.allReduceSum(new float[8], 0, 8));
+                double seconds = (System.nanoTime() - start) / 1e9;
+                // the collective's timeout is 20 s: the exit is noticed from the pid, not by waiting it out
+                assertTrue(seconds < 2, "reported after " + seconds + " s");
+                assertEquals(1, e.exitedRank());
+                assertEquals("rank 0: rank 1 (pid " + child.pid() + ") exited before it could reach allReduceSum (step 2)",
+                        e.getMessage());
+            }
         } finally {
             ChildJvm.kill(child);
             JobDirectory.remove(jobDir);

@@ -7,7 +7,8 @@ import java.time.Duration;
 /**
  * A rank in its own JVM for {@link ShmMultiProcessTest}: joins the job, runs {@link #run} and
  * exits 0 when every result matched the sequential sum, 1 otherwise.
- * Arguments: job directory, rank, world size.
+ * Arguments: job directory, rank, world size, and optionally {@code halt}: join, then die (exit
+ * status 3, no clean-up) before any collective, as a killed rank would.
  */
 public final class ShmRankProcess {
     static final int[] LENGTHS = {1, 4096, 300_001, 7};
@@ -20,6 +21,9 @@ public final class ShmRankProcess {
         int worldSize = Integer.parseInt(args[2]);
         Rendezvous.join(jobDir, RankInfo.ofThisProcess(rank, -1), worldSize, OPTIONS.joinTimeout());
         try (ShmCommunicator comm = ShmCommunicator.create(jobDir, rank, worldSize, OPTIONS)) {
+            if (args.length > 3 && args[3].equals("halt")) {
+                Runtime.getRuntime().halt(3);
+            }
             String mismatch = run(comm);
             if (mismatch != null) {
                 System.err.println(mismatch);

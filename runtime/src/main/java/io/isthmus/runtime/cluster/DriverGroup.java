@@ -25,11 +25,12 @@ import java.util.function.Consumer;
  */
 public final class DriverGroup implements AutoCloseable {
     /**
-     * How long rank 0 waits for a follower inside a collective. Ranks do the same work between
-     * collectives, so a healthy wait is short; a rank that died is reported within this time even
-     * before its exit is noticed.
+     * How long rank 0 waits for a live follower inside a collective. Ranks do the same work between
+     * collectives, so a healthy wait is short, but a loaded machine (more ranks than cores, a JIT
+     * still compiling) can stall one for seconds. A follower whose process exited is reported
+     * within the collective's liveness period (50 ms), not after this.
      */
-    public static final Duration DRIVER_TIMEOUT = Duration.ofSeconds(3);
+    public static final Duration DRIVER_TIMEOUT = Duration.ofSeconds(60);
     /** How long ranks wait for each other to start, load nothing yet and register. */
     static final Duration JOIN_TIMEOUT = Duration.ofSeconds(120);
     private static final AtomicInteger JOBS = new AtomicInteger();
