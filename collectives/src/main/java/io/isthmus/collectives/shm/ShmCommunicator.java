@@ -307,7 +307,7 @@ public final class ShmCommunicator implements Communicator {
         own.publish(step);
         try {
             arrivals.awaitAll(step, operation);
-        } catch (PeerTimeoutException e) {
+        } catch (PeerTimeoutException | PeerExitedException e) {
             failure = e.getMessage();
             throw e;
         }

@@ -59,6 +59,7 @@ class ShmMultiProcessTest {
                 assertEquals(1, e.exitedRank());
                 assertEquals("rank 0: rank 1 (pid " + child.pid() + ") exited before it could reach allReduceSum (step 2)",
                         e.getMessage());
+                assertThrows(IllegalStateException.class, comm::barrier, "a broken communicator stays broken");
             }
         } finally {
             ChildJvm.kill(child);
