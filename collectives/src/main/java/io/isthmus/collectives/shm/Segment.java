@@ -13,8 +13,9 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * One rank's shared-memory file, mapped. Layout: a 256-byte header (ready word, geometry, the
- * owner's pid, and the rank's sequence word on its own cache line), then two buffers used alternately by successive
- * data rounds; each buffer has an input area and an output area of {@code bufferBytes} each.
+ * owner's pid, and the rank's sequence word on its own cache line), then two buffers used
+ * alternately by successive data rounds; each buffer has an input area and an output area of
+ * {@code bufferBytes} each.
  */
 final class Segment {
     static final int READY = 0x4953_4d31; // "ISM1"
