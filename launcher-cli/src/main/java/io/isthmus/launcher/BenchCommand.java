@@ -78,7 +78,11 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = command.commandLine().getOut();
         ModelSpec spec = model.spec();
-        if (launch.printDryRun(spec, out)) {
+        if (launch.hostLayout().isMultiHost()) {
+            throw new IllegalArgumentException("bench compares rank counts on one host; --hosts is for generate,"
+                    + " speed and perplexity");
+        }
+        if (launch.runInstead(spec, out, command.commandLine().getErr())) {
             return 0;
         }
         check();

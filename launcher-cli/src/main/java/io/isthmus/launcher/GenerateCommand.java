@@ -74,7 +74,7 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = command.commandLine().getOut();
         ModelSpec spec = model.spec();
-        if (launch.printDryRun(spec, out)) {
+        if (launch.runInstead(spec, out, command.commandLine().getErr())) {
             return 0;
         }
         if (prompt == null) {

@@ -3,6 +3,9 @@ package io.isthmus.launcher;
 import io.isthmus.numa.CoreList;
 import io.isthmus.numa.RankPlan;
 import io.isthmus.runtime.api.EngineOptions;
+import io.isthmus.collectives.tcp.TcpOptions;
+import io.isthmus.runtime.cluster.HostFollowers;
+import io.isthmus.runtime.cluster.HostLayout;
 import io.isthmus.runtime.cluster.LaunchOptions;
 import io.isthmus.runtime.cluster.LaunchPlan;
 import io.isthmus.runtime.config.ModelSpec;
@@ -12,7 +15,10 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.OptionalInt;
 
-/** The launch options ({@code launcher [launch options] MODEL ...}): rank count, core binding, dry run. */
+/**
+ * The launch options ({@code launcher [launch options] MODEL ...}): rank count, core binding, dry
+ * run, and the hosts of a job that spans several.
+ */
 final class LaunchMixin {
     @Option(names = "--num-ranks", description = "Ranks (worker JVMs); default: the yaml's tensor_parallel, else one"
             + " per socket with --bind-cores-to-rank, else 1.")
@@ -33,8 +39,65 @@ final class LaunchMixin {
     @Option(names = "--sysfs-root", hidden = true, description = "Read the CPU topology below this root (tests).")
     Path sysfsRoot;
 
-    LaunchOptions options() {
-        return withRanks(numRanks == null ? OptionalInt.empty() : OptionalInt.of(numRanks));
+    @Option(names = "--hosts", paramLabel = "N", description = "Hosts in the job (torchrun's --nnodes; default 1). Run"
+            + " the same command on each, with its --host-rank; every host runs the same number of ranks, and"
+            + " --num-ranks then counts one host's.")
+    Integer hosts;
+
+    @Option(names = "--host-rank", paramLabel = "R", description = "This host's number, 0..N-1 (torchrun's"
+            + " --node-rank); host 0 runs the driver (rank 0), the others only follow it.")
+    int hostRank;
+
+    @Option(names = "--master-addr", paramLabel = "HOST", description = "Host 0's address, where the other hosts"
+            + " join the job (default: ISTHMUS_MASTER_ADDR).")
+    String masterAddr;
+
+    @Option(names = "--master-port", paramLabel = "PORT", description = "Its port (default: ISTHMUS_MASTER_PORT).")
+    Integer masterPort;
+
+    /** The job's hosts from --hosts/--host-rank/--master-*, the master defaulting to ISTHMUS_MASTER_ADDR/PORT. */
+    HostLayout hostLayout() {
+        if (hosts == null || hosts == 1) {
+            if (hostRank != 0) {
+                throw new IllegalArgumentException("--host-rank " + hostRank + " needs --hosts (the number of hosts)");
+            }
+            return HostLayout.single();
+        }
+        String addr = masterAddr != null ? masterAddr : System.getenv(TcpOptions.MASTER_ADDR);
+        int port = masterPort != null ? masterPort : portFromEnvironment();
+        return new HostLayout(hosts, hostRank, addr, port);
+    }
+
+    private static int portFromEnvironment() {
+        String v = System.getenv(TcpOptions.MASTER_PORT);
+        if (v == null || v.isBlank()) {
+            return 0; // HostLayout names what is missing
+        }
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(TcpOptions.MASTER_PORT + "=" + v + " is not a port number");
+        }
+    }
+
+    /**
+     * This host's launch options for {@code spec}. On a job of several hosts the ranks per host are
+     * --num-ranks, else the yaml's tensor_parallel divided among the hosts.
+     */
+    LaunchOptions options(ModelSpec spec) {
+        if (numRanks != null) {
+            return withRanks(OptionalInt.of(numRanks));
+        }
+        HostLayout layout = hostLayout();
+        if (layout.isMultiHost() && spec.tensorParallel().isPresent()) {
+            int total = spec.tensorParallel().getAsInt();
+            if (total % layout.hosts() != 0) {
+                throw new IllegalArgumentException(spec.source().map(p -> p + ": ").orElse("") + "tensor_parallel "
+                        + total + " does not split evenly over " + layout.hosts() + " hosts (key 'tensor_parallel')");
+            }
+            return withRanks(OptionalInt.of(total / layout.hosts()));
+        }
+        return withRanks(OptionalInt.empty());
     }
 
     /** These launch options with the rank count set to {@code ranks} (bench runs several). */
@@ -43,13 +106,30 @@ final class LaunchMixin {
                 coreList == null ? null : CoreList.parse(coreList), sysfsRoot == null ? Path.of("/") : sysfsRoot);
     }
 
-    /** With --dry-run prints the plan and returns true (the command should then exit). */
-    boolean printDryRun(ModelSpec spec, PrintWriter out) {
-        if (!dryRun) {
+    /**
+     * Does what the launch options ask instead of the command, and returns true when they did (the
+     * command should then exit 0): with --dry-run prints the plan; on a host other than host 0 of a
+     * job of several hosts starts this host's ranks and supervises them until the driver ends the
+     * job (a rank's failure is thrown).
+     */
+    boolean runInstead(ModelSpec spec, PrintWriter out, PrintWriter err) throws InterruptedException {
+        HostLayout layout = hostLayout();
+        if (dryRun) {
+            out.print(LaunchPlan.of(spec, options(spec), layout).describe());
+            out.flush();
+            return true;
+        }
+        if (layout.isDriverHost()) {
             return false;
         }
-        out.print(LaunchPlan.of(spec, options()).describe());
-        out.flush();
+        RankPlan plan = options(spec).rankPlan(spec);
+        err.println("isthmus: " + layout.describe() + ": starting " + plan.worldSize()
+                + " rank(s) that follow the driver on host 0");
+        err.flush();
+        HostFollowers.run(spec, plan, layout, line -> {
+            err.println(line);
+            err.flush();
+        });
         return true;
     }
 
@@ -58,11 +138,13 @@ final class LaunchMixin {
      * one rank: this JVM then becomes rank 0 and starts the other ranks' JVMs.
      */
     EngineOptions apply(ModelSpec spec, EngineOptions options) {
+        HostLayout layout = hostLayout();
         boolean asked = numRanks != null || bindCoresToRank || coreList != null || spec.tensorParallel().isPresent();
-        if (!asked) {
+        if (!asked && !layout.isMultiHost()) {
             return options;
         }
-        RankPlan plan = options().rankPlan(spec);
-        return plan.worldSize() > 1 ? options.withRankPlan(plan) : options;
+        RankPlan plan = options(spec).rankPlan(spec);
+        options = options.withHosts(layout);
+        return plan.worldSize() > 1 || layout.isMultiHost() ? options.withRankPlan(plan) : options;
     }
 }

@@ -53,7 +53,8 @@ public final class Main implements Runnable {
 
     /** Launch options that take no value / one value; they may come before MODEL. */
     static final Set<String> LAUNCH_FLAGS = Set.of("--bind-cores-to-rank", "--dry-run");
-    static final Set<String> LAUNCH_VALUED = Set.of("--num-ranks", "--bind-core-list", "--sysfs-root");
+    static final Set<String> LAUNCH_VALUED = Set.of("--num-ranks", "--bind-core-list", "--sysfs-root", "--hosts",
+            "--host-rank", "--master-addr", "--master-port");
 
     /**
      * {@code [launch options] MODEL [SUBCOMMAND] ...} becomes {@code SUBCOMMAND [launch options]

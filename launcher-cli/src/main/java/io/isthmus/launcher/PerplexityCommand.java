@@ -50,10 +50,10 @@ final class PerplexityCommand implements Callable<Integer> {
     boolean json;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, InterruptedException {
         PrintWriter out = command.commandLine().getOut();
         ModelSpec spec = model.spec();
-        if (launch.printDryRun(spec, out)) {
+        if (launch.runInstead(spec, out, command.commandLine().getErr())) {
             return 0;
         }
         if (chunks < 0) {

@@ -47,9 +47,9 @@ final class SpeedCommand implements Callable<Integer> {
     int repeat;
 
     @Override
-    public Integer call() {
+    public Integer call() throws InterruptedException {
         PrintWriter out = command.commandLine().getOut();
-        if (launch.printDryRun(model.spec(), out)) {
+        if (launch.runInstead(model.spec(), out, command.commandLine().getErr())) {
             return 0;
         }
         try (Engine engine = Engine.open(model.spec(), launch.apply(model.spec(), model.engineOptions()));

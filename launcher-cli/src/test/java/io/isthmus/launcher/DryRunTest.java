@@ -53,6 +53,26 @@ class DryRunTest {
     }
 
     @Test
+    void secondHostOfTwoNumbersItsRanksAfterTheFirstHosts() {
+        String out = dryRun("xeon-2s-smt2", "--bind-cores-to-rank", "--hosts", "2", "--host-rank", "1",
+                "--master-addr", "10.0.0.1", "--master-port", "29500");
+        assertTrue(out.contains("host 1 of 2 (master 10.0.0.1:29500): local ranks 0..1 below are global ranks 2..3 of 4"), out);
+        assertTrue(out.contains("rank 1: cores 28-55 (28), node 1"), out);
+        assertTrue(out.contains("shards of 4 rank(s):"), out);
+        assertTrue(out.contains("rank 3: heads 2 (from 6), kv heads 1 (from 3)"), out);
+    }
+
+    @Test
+    void severalHostsNeedTheMasterAddress() {
+        BadInputTest.Outcome o = run("--hosts", "2", "--host-rank", "1", "--dry-run", MODEL);
+        assertNotEquals(0, o.code());
+        assertTrue(o.err().contains("needs --master-addr"), o.err());
+        o = run("--hosts", "2", "--host-rank", "2", "--master-addr", "h", "--master-port", "1", "--dry-run", MODEL);
+        assertNotEquals(0, o.code());
+        assertTrue(o.err().contains("--host-rank 2 is not one of the 2 hosts"), o.err());
+    }
+
+    @Test
     void unevenCoreListIsAnError() {
         BadInputTest.Outcome o = run("--bind-core-list", "0-4", "--num-ranks", "2", "--dry-run", "--sysfs-root",
                 TREES.resolve("xeon-2s-smt2").toString(), MODEL);

@@ -29,6 +29,14 @@ public record RankPlan(String binding, List<Rank> ranks, List<String> notes) {
 
     /** A readable multi-line plan, as {@code --dry-run} prints it. */
     public String describe() {
+        return describe(Rank::environment);
+    }
+
+    /**
+     * The same with each rank's environment as {@code environment} gives it (a launcher that adds
+     * variables of its own shows what the workers really get).
+     */
+    public String describe(java.util.function.Function<Rank, Map<String, String>> environment) {
         StringBuilder sb = new StringBuilder();
         sb.append("plan: ").append(worldSize()).append(worldSize() == 1 ? " rank" : " ranks")
                 .append(", ").append(binding).append('\n');
@@ -41,7 +49,7 @@ public record RankPlan(String binding, List<Rank> ranks, List<String> notes) {
             }
             sb.append('\n');
             sb.append("  numactl ").append(String.join(" ", r.numactlArguments())).append('\n');
-            r.environment().forEach((k, v) -> sb.append("  ").append(k).append('=').append(v).append('\n'));
+            environment.apply(r).forEach((k, v) -> sb.append("  ").append(k).append('=').append(v).append('\n'));
         }
         notes.forEach(n -> sb.append("note: ").append(n).append('\n'));
         return sb.toString();

@@ -14,6 +14,7 @@ import io.isthmus.runtime.onednn.OneDnn;
 import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.numa.RankPlan;
 import io.isthmus.runtime.cluster.DriverGroup;
+import io.isthmus.runtime.cluster.HostLayout;
 import io.isthmus.runtime.cluster.LaunchOptions;
 import io.isthmus.runtime.model.KvCacheType;
 import io.isthmus.runtime.model.ModelConfig;
@@ -100,7 +101,12 @@ public final class Engine implements AutoCloseable {
         long t0 = System.nanoTime();
         spec.format().ifPresent(f -> checkFormat(spec, f));
         int world = options.worldSize() > 0 ? options.worldSize() : spec.tensorParallel().orElse(1);
-        Backend backend = world > 1 ? distributed(spec, options, world) : local(spec, options);
+        HostLayout hosts = options.hostLayout();
+        if (!hosts.isDriverHost()) {
+            throw new IllegalArgumentException("an engine is the driver, which runs on host 0, not on " + hosts.describe()
+                    + " (that host's launcher runs its ranks as followers)");
+        }
+        Backend backend = world > 1 || hosts.isMultiHost() ? distributed(spec, options, world, hosts) : local(spec, options);
         Engine engine;
         try {
             ModelConfig config = backend.forward().config();
@@ -159,13 +165,14 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    private static Backend distributed(ModelSpec spec, EngineOptions options, int world) {
+    /** This host's {@code world} ranks, and on a job of several hosts the other hosts' through the master. */
+    private static Backend distributed(ModelSpec spec, EngineOptions options, int world, HostLayout hosts) {
         RankPlan plan = options.rankPlan() != null ? options.rankPlan()
                 : new LaunchOptions(OptionalInt.of(world), false, null, Path.of("/")).rankPlan(spec);
         if (plan.worldSize() != world) {
             throw new IllegalArgumentException("the rank plan has " + plan.worldSize() + " ranks, not " + world);
         }
-        return new DistributedBackend(DriverGroup.start(spec, plan, System.err::println));
+        return new DistributedBackend(DriverGroup.start(spec, plan, hosts, System.err::println));
     }
 
     public ModelSpec spec() {

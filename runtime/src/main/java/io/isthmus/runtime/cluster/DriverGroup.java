@@ -1,8 +1,8 @@
 package io.isthmus.runtime.cluster;
 
+import io.isthmus.collectives.Communicator;
 import io.isthmus.collectives.shm.RankInfo;
 import io.isthmus.collectives.shm.Rendezvous;
-import io.isthmus.collectives.shm.ShmCommunicator;
 import io.isthmus.numa.RankPlan;
 import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.config.ModelSpec;
@@ -18,10 +18,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * Rank 0 of a tensor-parallel job inside the caller's JVM: starts the follower JVMs (ranks
- * 1..N-1) through the worker group, joins their shared-memory group, loads rank 0's shard, and
- * offers a {@link ForwardPass} that runs every step on all ranks. Used by the embedded API, and so
- * by the launcher.
+ * Rank 0 of a tensor-parallel job inside the caller's JVM: starts the follower JVMs of its host
+ * through the worker group, joins the job's collectives (and so the other hosts' ranks, which their
+ * own launchers started), loads rank 0's shard, and offers a {@link ForwardPass} that runs every
+ * step on all ranks. Used by the embedded API, and so by the launcher.
  */
 public final class DriverGroup implements AutoCloseable {
     /**
@@ -36,11 +36,11 @@ public final class DriverGroup implements AutoCloseable {
     private static final AtomicInteger JOBS = new AtomicInteger();
 
     private final WorkerGroup workers;
-    private final ShmCommunicator comm;
+    private final Communicator comm;
     private final RankShard shard;
     private final DriverForward forward;
 
-    private DriverGroup(WorkerGroup workers, ShmCommunicator comm, RankShard shard) {
+    private DriverGroup(WorkerGroup workers, Communicator comm, RankShard shard) {
         this.workers = workers;
         this.comm = comm;
         this.shard = shard;
@@ -49,19 +49,28 @@ public final class DriverGroup implements AutoCloseable {
 
     /** Starts the followers of {@code plan} and joins them; worker output lines go to {@code sink}. */
     public static DriverGroup start(ModelSpec spec, RankPlan plan, Consumer<String> sink) {
+        return start(spec, plan, HostLayout.single(), sink);
+    }
+
+    /**
+     * As {@link #start(ModelSpec, RankPlan, Consumer)} on host 0 of a job of several hosts: {@code plan}
+     * is this host's ranks; the other hosts' launchers start theirs ({@link HostFollowers}), and the
+     * group joins them through the master address.
+     */
+    public static DriverGroup start(ModelSpec spec, RankPlan plan, HostLayout hosts, Consumer<String> sink) {
+        if (!hosts.isDriverHost()) {
+            throw new IllegalArgumentException("the driver runs on host 0, not on " + hosts.describe());
+        }
         String job = ProcessHandle.current().pid() + "-" + JOBS.incrementAndGet();
-        List<String> args = new ArrayList<>(List.of(spec.model().toString()));
-        args.add(spec.format().map(FormatSpec::spec).orElse(""));
-        spec.onednnLibrary().map(Path::toString).ifPresent(args::add);
         OneDnn.useLibrary(spec.onednnLibrary().orElse(null));
-        WorkerGroup workers = WorkerGroup.start(WorkerGroupSpec.followers(plan, job, WorkerMain.class.getName(), args, sink));
-        ShmCommunicator comm = null;
+        WorkerGroup workers = WorkerGroup.start(WorkerGroupSpec.forHost(plan, hosts, job, WorkerMain.class.getName(),
+                workerArguments(spec), sink));
+        Communicator comm = null;
         try {
             List<RankInfo> registered = Rendezvous.join(workers.jobDirectory(),
                     RankInfo.ofThisProcess(0, plan.rank(0).node()), plan.worldSize(), JOIN_TIMEOUT);
             checkPids(registered, workers);
-            comm = ShmCommunicator.create(workers.jobDirectory(), 0, plan.worldSize(),
-                    ShmCommunicator.Options.defaults().withTimeouts(JOIN_TIMEOUT, DRIVER_TIMEOUT));
+            comm = JobCommunicator.connect(workers.jobDirectory(), 0, plan.worldSize(), hosts, JOIN_TIMEOUT, DRIVER_TIMEOUT);
             RankShard shard = RankShard.open(spec.model(), spec.format().orElse(null), comm, plan.rank(0).cores(),
                     plan.rank(0).node());
             return new DriverGroup(workers, comm, shard);
@@ -75,6 +84,14 @@ public final class DriverGroup implements AutoCloseable {
                 return f;
             }).orElseGet(() -> e instanceof RuntimeException r ? r : new IllegalStateException(e));
         }
+    }
+
+    /** What {@link WorkerMain} takes: the model, the format (or empty), the oneDNN library if one is set. */
+    static List<String> workerArguments(ModelSpec spec) {
+        List<String> args = new ArrayList<>(List.of(spec.model().toString()));
+        args.add(spec.format().map(FormatSpec::spec).orElse(""));
+        spec.onednnLibrary().map(Path::toString).ifPresent(args::add);
+        return args;
     }
 
     /** Waits until the followers have exited (or failed) or {@code timeout} passed; a failure is kept, not thrown. */

@@ -63,6 +63,9 @@ public final class WorkerGroup implements AutoCloseable {
         for (Worker w : this.workers) {
             w.process().onExit().thenRun(() -> onExit(w));
         }
+        if (this.workers.isEmpty()) { // a host whose only rank is the caller: nothing to wait for
+            done.complete(null);
+        }
     }
 
     /**
@@ -81,12 +84,12 @@ public final class WorkerGroup implements AutoCloseable {
                 ProcessBuilder pb = new ProcessBuilder(
                         WorkerCommand.forRank(rank, numactl, spec.mainClass(), spec.arguments()));
                 pb.redirectErrorStream(true);
-                pb.environment().putAll(rank.environment());
-                pb.environment().put("ISTHMUS_JOB", spec.job());
+                pb.environment().putAll(spec.environment(r));
                 Process p = pb.start();
-                OutputPump pump = new OutputPump(r, p.getInputStream(), sink, TAIL_LINES);
+                int global = spec.hosts().globalRank(r, spec.plan().worldSize());
+                OutputPump pump = new OutputPump(global, p.getInputStream(), sink, TAIL_LINES);
                 pump.start();
-                started.add(new Worker(r, p, pump));
+                started.add(new Worker(global, p, pump));
             }
         } catch (IOException | RuntimeException e) {
             started.forEach(w -> w.process().destroyForcibly());
@@ -216,7 +219,7 @@ public final class WorkerGroup implements AutoCloseable {
         return jobDirectory;
     }
 
-    /** The spawned workers' processes by rank, in spawn order. */
+    /** The spawned workers' processes by global rank, in spawn order. */
     public Map<Integer, ProcessHandle> processes() {
         Map<Integer, ProcessHandle> m = new LinkedHashMap<>();
         workers.forEach(w -> m.put(w.rank(), w.process().toHandle()));

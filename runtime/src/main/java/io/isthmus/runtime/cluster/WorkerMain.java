@@ -1,9 +1,9 @@
 package io.isthmus.runtime.cluster;
 
+import io.isthmus.collectives.Communicator;
 import io.isthmus.collectives.shm.JobDirectory;
 import io.isthmus.collectives.shm.RankInfo;
 import io.isthmus.collectives.shm.Rendezvous;
-import io.isthmus.collectives.shm.ShmCommunicator;
 import io.isthmus.numa.CpuSet;
 import io.isthmus.runtime.config.FormatSpec;
 
@@ -13,8 +13,9 @@ import java.time.Duration;
 
 /**
  * A follower rank's JVM: {@code WorkerMain MODEL_PATH [FORMAT]}, with ISTHMUS_RANK,
- * ISTHMUS_WORLD_SIZE, ISTHMUS_JOB and ISTHMUS_CORES from the worker group. Binds itself before it
- * allocates anything, joins the job's shared-memory group, loads its shard and follows rank 0's
+ * ISTHMUS_WORLD_SIZE, ISTHMUS_JOB and ISTHMUS_CORES from the worker group (and the
+ * {@link HostLayout} variables). Binds itself before it allocates anything, joins the job's
+ * collectives (this host's shared memory; TCP between hosts), loads its shard and follows rank 0's
  * steps until told to shut down. Exit 0 after SHUTDOWN, 1 on any failure (printed as one line).
  */
 public final class WorkerMain {
@@ -39,14 +40,16 @@ public final class WorkerMain {
                 OneDnn.useLibrary(Path.of(args[2]));
             }
             rank = Integer.parseInt(env("ISTHMUS_RANK"));
-            int world = Integer.parseInt(env("ISTHMUS_WORLD_SIZE"));
+            // on one host the local numbering is the global one; a multi-host job sets both
+            int localRank = Integer.parseInt(envOr(HostLayout.LOCAL_RANK, env("ISTHMUS_RANK")));
+            int localWorld = Integer.parseInt(envOr(HostLayout.LOCAL_WORLD_SIZE, env("ISTHMUS_WORLD_SIZE")));
+            HostLayout hosts = HostLayout.fromEnvironment(System.getenv());
             Path jobDir = JobDirectory.of(env("ISTHMUS_JOB"));
             FormatSpec format = args.length > 1 && !args[1].isEmpty() ? FormatSpec.parse(args[1]) : null;
             int node = Integer.parseInt(env("ISTHMUS_NODE"));
-            Rendezvous.join(jobDir, RankInfo.ofThisProcess(rank, node), world, DriverGroup.JOIN_TIMEOUT);
-            ShmCommunicator.Options options = ShmCommunicator.Options.defaults()
-                    .withTimeouts(DriverGroup.JOIN_TIMEOUT, FOLLOWER_TIMEOUT);
-            try (ShmCommunicator comm = ShmCommunicator.create(jobDir, rank, world, options);
+            Rendezvous.join(jobDir, RankInfo.ofThisProcess(localRank, node), localWorld, DriverGroup.JOIN_TIMEOUT);
+            try (Communicator comm = JobCommunicator.connect(jobDir, localRank, localWorld, hosts,
+                    DriverGroup.JOIN_TIMEOUT, FOLLOWER_TIMEOUT);
                  RankShard shard = RankShard.open(Path.of(args[0]), format, comm, cores, node)) {
                 Thread.currentThread().setName("isthmus-follower-" + rank);
                 shard.pool().pinAsDriver();
@@ -58,6 +61,11 @@ public final class WorkerMain {
             System.err.flush();
             System.exit(1);
         }
+    }
+
+    private static String envOr(String name, String fallback) {
+        String v = System.getenv(name);
+        return v == null || v.isBlank() ? fallback : v;
     }
 
     private static String env(String name) {
