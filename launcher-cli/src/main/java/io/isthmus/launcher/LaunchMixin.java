@@ -3,7 +3,6 @@ package io.isthmus.launcher;
 import io.isthmus.numa.CoreList;
 import io.isthmus.numa.RankPlan;
 import io.isthmus.runtime.api.EngineOptions;
-import io.isthmus.collectives.tcp.TcpOptions;
 import io.isthmus.runtime.cluster.HostFollowers;
 import io.isthmus.runtime.cluster.HostLayout;
 import io.isthmus.runtime.cluster.LaunchOptions;
@@ -48,14 +47,15 @@ final class LaunchMixin {
             + " --node-rank); host 0 runs the driver (rank 0), the others only follow it.")
     int hostRank;
 
-    @Option(names = "--master-addr", paramLabel = "HOST", description = "Host 0's address, where the other hosts"
-            + " join the job (default: ISTHMUS_MASTER_ADDR).")
+    @Option(names = "--master-addr", paramLabel = "HOST", defaultValue = "${env:ISTHMUS_MASTER_ADDR}",
+            description = "Host 0's address, where the other hosts join the job (default: ISTHMUS_MASTER_ADDR).")
     String masterAddr;
 
-    @Option(names = "--master-port", paramLabel = "PORT", description = "Its port (default: ISTHMUS_MASTER_PORT).")
+    @Option(names = "--master-port", paramLabel = "PORT", defaultValue = "${env:ISTHMUS_MASTER_PORT}",
+            description = "Its port (default: ISTHMUS_MASTER_PORT).")
     Integer masterPort;
 
-    /** The job's hosts from --hosts/--host-rank/--master-*, the master defaulting to ISTHMUS_MASTER_ADDR/PORT. */
+    /** The job's hosts from --hosts/--host-rank/--master-*; HostLayout names what is missing. */
     HostLayout hostLayout() {
         if (hosts == null || hosts == 1) {
             if (hostRank != 0) {
@@ -63,21 +63,7 @@ final class LaunchMixin {
             }
             return HostLayout.single();
         }
-        String addr = masterAddr != null ? masterAddr : System.getenv(TcpOptions.MASTER_ADDR);
-        int port = masterPort != null ? masterPort : portFromEnvironment();
-        return new HostLayout(hosts, hostRank, addr, port);
-    }
-
-    private static int portFromEnvironment() {
-        String v = System.getenv(TcpOptions.MASTER_PORT);
-        if (v == null || v.isBlank()) {
-            return 0; // HostLayout names what is missing
-        }
-        try {
-            return Integer.parseInt(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(TcpOptions.MASTER_PORT + "=" + v + " is not a port number");
-        }
+        return new HostLayout(hosts, hostRank, masterAddr, masterPort == null ? 0 : masterPort);
     }
 
     /**

@@ -40,9 +40,8 @@ public final class WorkerMain {
                 OneDnn.useLibrary(Path.of(args[2]));
             }
             rank = Integer.parseInt(env("ISTHMUS_RANK"));
-            // on one host the local numbering is the global one; a multi-host job sets both
-            int localRank = Integer.parseInt(envOr(HostLayout.LOCAL_RANK, env("ISTHMUS_RANK")));
-            int localWorld = Integer.parseInt(envOr(HostLayout.LOCAL_WORLD_SIZE, env("ISTHMUS_WORLD_SIZE")));
+            int localRank = Integer.parseInt(env(HostLayout.LOCAL_RANK));
+            int localWorld = Integer.parseInt(env(HostLayout.LOCAL_WORLD_SIZE));
             HostLayout hosts = HostLayout.fromEnvironment(System.getenv());
             Path jobDir = JobDirectory.of(env("ISTHMUS_JOB"));
             FormatSpec format = args.length > 1 && !args[1].isEmpty() ? FormatSpec.parse(args[1]) : null;
@@ -61,11 +60,6 @@ public final class WorkerMain {
             System.err.flush();
             System.exit(1);
         }
-    }
-
-    private static String envOr(String name, String fallback) {
-        String v = System.getenv(name);
-        return v == null || v.isBlank() ? fallback : v;
     }
 
     private static String env(String name) {
