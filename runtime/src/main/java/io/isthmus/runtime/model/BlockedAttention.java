@@ -1,64 +1,40 @@
 package io.isthmus.runtime.model;
 
 import io.isthmus.runtime.kernel.ComputePool;
-import io.isthmus.runtime.kernel.VectorSettings;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
+import io.isthmus.runtime.kernel.Ops;
 
 import java.util.Arrays;
 
 /**
- * Attention of several query rows that read the same keys, as blocked matrix products, where the
- * row-by-row path takes one dot product and one axpy per (row, head, position). Two cases have
- * such rows: a prompt chunk ({@link #attendChunk}: consecutive positions of one sequence, each row
- * seeing the positions up to its own) and a beam-search step ({@link #attendBeams}: the beams of a
- * group all read the prompt's shared entries, then each its own few).
+ * Attention of several query rows that read the same keys, where the row-by-row path would read a
+ * KV head's entries once per row. Two cases have such rows: a prompt chunk ({@link #attendChunk}:
+ * consecutive positions of one sequence, each row seeing the positions up to its own) and a
+ * beam-search step ({@link #attendBeams}: the beams of a group all read the prompt's shared
+ * entries, then each its own few).
  *
- * <p>A task copies one KV head's keys out of the cache once, transposed, and its values, so both
- * products vectorize without horizontal sums: the scores of {@value #QUERY_TILE} query rows against
- * two vectors of positions accumulate in registers over the head dimension (each key vector loaded
- * once for all rows of the tile), then a softmax per row, then the weighted values of
- * {@value #QUERY_TILE} rows × {@value #VALUE_VECTORS} vectors of the head dimension, accumulated over
- * positions. Needs the head dimension to be a multiple of {@value #VALUE_VECTORS} vectors; other
- * shapes take the row-by-row path.
+ * <p>A task takes one KV head and a tile of up to {@value #QUERY_TILE} query rows, scores them
+ * against the entries with {@link KvCache#scoreKeys} (the keys are stored transposed, so that is
+ * vector FMAs along the entries, each key vector loaded once for a pair of rows), takes a softmax
+ * per row and adds the weighted values with {@link KvCache#addWeightedValues}; nothing is copied
+ * out of the cache. Decode of single sequences uses the same two kernels, so a prompt compiles them
+ * before the first generated token.
  */
 final class BlockedAttention {
-    /** Prompt chunks of fewer rows take the row-by-row path (the copies would not pay). */
+    /** Prompt chunks of fewer rows take the row-by-row path. */
     static final int MIN_CHUNK_ROWS = 8;
     private static final int QUERY_TILE = 4;
-    private static final int VALUE_VECTORS = 4;
-    private static final VectorSpecies<Float> F = VectorSettings.F;
-    private static final int L = VectorSettings.LANES;
 
-    /** Per pool worker: a KV head's transposed keys, its values, a tile's scores and row offsets; grown on demand. */
+    /** Per pool worker: a tile's scores and where its rows start in q (and in out, laid out alike); grown on demand. */
     private static final class Workspace {
-        float[] keysT = new float[0];
-        float[] values = new float[0];
         float[] scores = new float[0];
-        /** Where each row of a tile starts in q (and in out, which is laid out alike). */
         final int[] queryAt = new int[QUERY_TILE];
         final int[] beamOf = new int[QUERY_TILE];
 
-        void ensure(int keyFloats, int valueFloats, int scoreFloats) {
-            if (keysT.length < keyFloats) {
-                keysT = new float[keyFloats];
+        float[] scores(int floats) {
+            if (scores.length < floats) {
+                scores = new float[floats];
             }
-            if (values.length < valueFloats) {
-                values = new float[valueFloats];
-            }
-            if (scores.length < scoreFloats) {
-                scores = new float[scoreFloats];
-            }
-        }
-
-        /** Copies positions [0, count) of one KV head: keys transposed with the padding zeroed, values as rows. */
-        void load(KvCache cache, int layer, int kvOff, int hd, int count, int keyStride) {
-            cache.copyKeysTransposed(layer, kvOff, hd, 0, count, keysT, keyStride);
-            for (int d = 0; d < hd; d++) { // the padding scores 0 and is never read back
-                Arrays.fill(keysT, d * keyStride + count, (d + 1) * keyStride, 0f);
-            }
-            cache.copyValues(layer, kvOff, hd, 0, count, values);
+            return scores;
         }
     }
 
@@ -78,10 +54,6 @@ final class BlockedAttention {
      * @param workers  the compute pool's size
      */
     BlockedAttention(int headDim, int[] kvHeadOf, int workers) {
-        if (!supports(headDim)) {
-            throw new IllegalArgumentException("head dimension " + headDim + " is not a multiple of "
-                    + VALUE_VECTORS * L);
-        }
         this.headDim = headDim;
         this.heads = kvHeadOf.length;
         this.qDim = heads * headDim;
@@ -97,10 +69,6 @@ final class BlockedAttention {
         for (int w = 0; w < workers; w++) {
             workspaces[w] = new Workspace();
         }
-    }
-
-    static boolean supports(int headDim) {
-        return headDim % (VALUE_VECTORS * L) == 0;
     }
 
     /**
@@ -129,24 +97,22 @@ final class BlockedAttention {
     /** Rows [r0, r1) of head h of a prompt chunk. */
     private void chunkRows(Workspace ws, KvCache cache, int layer, int h, float[] q, float[] out, int r0, int r1, int start) {
         int hd = headDim;
-        int positions = start + r1;
-        int stride = padded(positions);
-        ws.ensure(hd * stride, positions * hd, QUERY_TILE * stride);
-        ws.load(cache, layer, kvOffsetOf[h], hd, positions, stride);
-        float[] scores = ws.scores;
+        int stride = start + r1; // the most positions a row of this range sees
+        float[] scores = ws.scores(QUERY_TILE * stride);
         for (int r = r0; r < r1; r += QUERY_TILE) {
             int rows = Math.min(QUERY_TILE, r1 - r);
             int count = start + r + rows; // positions the tile's last row sees
-            for (int i = 0; i < QUERY_TILE; i++) { // a short tile repeats its last row
-                ws.queryAt[i] = (r + Math.min(i, rows - 1)) * qDim + h * hd;
+            for (int i = 0; i < rows; i++) {
+                ws.queryAt[i] = (r + i) * qDim + h * hd;
             }
-            scores(q, ws.queryAt, ws.keysT, stride, count, scores, stride);
+            cache.scoreKeys(layer, kvOffsetOf[h], hd, q, ws.queryAt, rows, 0, count, scale, scores, stride);
             for (int i = 0; i < rows; i++) {
                 int seen = start + r + i + 1;
-                softmax(scores, i * stride, seen);
-                Arrays.fill(scores, i * stride + seen, i * stride + count, 0f);
+                Ops.softmax(scores, i * stride, seen);
+                Arrays.fill(scores, i * stride + seen, i * stride + count, 0f); // causal: later positions weigh nothing
+                Arrays.fill(out, ws.queryAt[i], ws.queryAt[i] + hd, 0f);
             }
-            weightedValues(scores, stride, ws.values, count, out, ws.queryAt, rows);
+            cache.addWeightedValues(layer, kvOffsetOf[h], hd, scores, stride, ws.queryAt, rows, 0, count, out);
         }
     }
 
@@ -174,31 +140,27 @@ final class BlockedAttention {
         int kvOff = j * hd;
         int shared = cache.sharedPositions();
         int own = pos - shared + 1;
-        int keyStride = padded(shared);
-        int stride = padded(shared + own);
-        ws.ensure(0, 0, QUERY_TILE * stride);
-        float[] keysT = cache.sharedKeysTransposed(layer, kvOff, hd, keyStride);
-        float[] values = cache.sharedValues(layer, kvOff, hd);
-        float[] scores = ws.scores;
+        int stride = shared + own;
+        float[] scores = ws.scores(QUERY_TILE * stride);
         int[] group = headsOf[j];
         int pairs = cache.beams() * group.length; // (beam, query head) rows reading this KV head
         for (int p0 = 0; p0 < pairs; p0 += QUERY_TILE) {
             int rows = Math.min(QUERY_TILE, pairs - p0);
-            for (int i = 0; i < QUERY_TILE; i++) { // a short tile repeats its last row
-                int pair = p0 + Math.min(i, rows - 1);
-                int beam = pair / group.length;
+            for (int i = 0; i < rows; i++) {
+                int beam = (p0 + i) / group.length;
                 ws.beamOf[i] = beam;
-                ws.queryAt[i] = (firstRow + beam) * qDim + group[pair % group.length] * hd;
+                ws.queryAt[i] = (firstRow + beam) * qDim + group[(p0 + i) % group.length] * hd;
             }
-            scores(q, ws.queryAt, keysT, keyStride, shared, scores, stride);
+            cache.scoreKeys(layer, kvOff, hd, q, ws.queryAt, rows, 0, shared, scale, scores, stride);
             for (int i = 0; i < rows; i++) {
                 int[] lineage = cache.lineage(ws.beamOf[i]);
                 for (int e = 0; e < own; e++) { // the beam's own positions follow the shared ones
-                    scores[i * stride + shared + e] = cache.dotKey(layer, lineage[e], kvOff, q, ws.queryAt[i], hd);
+                    scores[i * stride + shared + e] = cache.dotKey(layer, lineage[e], kvOff, q, ws.queryAt[i], hd) * scale;
                 }
-                softmax(scores, i * stride, shared + own);
+                Ops.softmax(scores, i * stride, shared + own);
+                Arrays.fill(out, ws.queryAt[i], ws.queryAt[i] + hd, 0f);
             }
-            weightedValues(scores, stride, values, shared, out, ws.queryAt, rows);
+            cache.addWeightedValues(layer, kvOff, hd, scores, stride, ws.queryAt, rows, 0, shared, out);
             for (int i = 0; i < rows; i++) {
                 int[] lineage = cache.lineage(ws.beamOf[i]);
                 for (int e = 0; e < own; e++) {
@@ -206,138 +168,5 @@ final class BlockedAttention {
                 }
             }
         }
-    }
-
-    /** {@code n} rounded up to the kernels' step along positions. */
-    private static int padded(int n) {
-        return Math.ceilDiv(n, 2 * L) * 2 * L;
-    }
-
-    /**
-     * scores[i · stride + p] = q_i · key_p for the tile's 4 query rows (q from {@code queryAt[i]})
-     * and positions p < count, rounded up to the step; keys transposed with row stride {@code keyStride}.
-     */
-    private void scores(float[] q, int[] queryAt, float[] keysT, int keyStride, int count, float[] scores, int stride) {
-        int hd = headDim;
-        int q0 = queryAt[0], q1 = queryAt[1], q2 = queryAt[2], q3 = queryAt[3];
-        for (int p = 0; p < count; p += 2 * L) {
-            FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00;
-            FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-            for (int d = 0, k = p; d < hd; d++, k += keyStride) {
-                FloatVector k0 = FloatVector.fromArray(F, keysT, k);
-                FloatVector k1 = FloatVector.fromArray(F, keysT, k + L);
-                FloatVector b = FloatVector.broadcast(F, q[q0 + d]);
-                a00 = k0.fma(b, a00);
-                a01 = k1.fma(b, a01);
-                b = FloatVector.broadcast(F, q[q1 + d]);
-                a10 = k0.fma(b, a10);
-                a11 = k1.fma(b, a11);
-                b = FloatVector.broadcast(F, q[q2 + d]);
-                a20 = k0.fma(b, a20);
-                a21 = k1.fma(b, a21);
-                b = FloatVector.broadcast(F, q[q3 + d]);
-                a30 = k0.fma(b, a30);
-                a31 = k1.fma(b, a31);
-            }
-            a00.intoArray(scores, p);
-            a01.intoArray(scores, p + L);
-            a10.intoArray(scores, stride + p);
-            a11.intoArray(scores, stride + p + L);
-            a20.intoArray(scores, 2 * stride + p);
-            a21.intoArray(scores, 2 * stride + p + L);
-            a30.intoArray(scores, 3 * stride + p);
-            a31.intoArray(scores, 3 * stride + p + L);
-        }
-    }
-
-    /** In place: x[off + p] = softmax(scale · x)[p] over p < n. */
-    private void softmax(float[] x, int off, int n) {
-        FloatVector maxV = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        int p = 0;
-        for (; p + L <= n; p += L) {
-            maxV = maxV.max(FloatVector.fromArray(F, x, off + p));
-        }
-        float max = maxV.reduceLanes(VectorOperators.MAX);
-        for (; p < n; p++) {
-            max = Math.max(max, x[off + p]);
-        }
-        FloatVector sumV = FloatVector.zero(F);
-        p = 0;
-        for (; p + L <= n; p += L) {
-            FloatVector e = FloatVector.fromArray(F, x, off + p).sub(max).mul(scale).lanewise(VectorOperators.EXP);
-            e.intoArray(x, off + p);
-            sumV = sumV.add(e);
-        }
-        float sum = sumV.reduceLanes(VectorOperators.ADD);
-        for (; p < n; p++) {
-            float e = (float) Math.exp((x[off + p] - max) * scale);
-            x[off + p] = e;
-            sum += e;
-        }
-        float inv = 1f / sum;
-        p = 0;
-        for (; p + L <= n; p += L) {
-            FloatVector.fromArray(F, x, off + p).mul(inv).intoArray(x, off + p);
-        }
-        for (; p < n; p++) {
-            x[off + p] *= inv;
-        }
-    }
-
-    /**
-     * out[outAt[i] + d] = Σ_p scores[i · stride + p] · values[p · hd + d] for the tile's first
-     * {@code rows} rows and p < count.
-     */
-    private void weightedValues(float[] scores, int stride, float[] values, int count, float[] out, int[] outAt, int rows) {
-        int hd = headDim;
-        for (int d0 = 0; d0 < hd; d0 += VALUE_VECTORS * L) {
-            FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
-            FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-            FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-            FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-            for (int p = 0, v = d0; p < count; p++, v += hd) {
-                FloatVector v0 = FloatVector.fromArray(F, values, v);
-                FloatVector v1 = FloatVector.fromArray(F, values, v + L);
-                FloatVector v2 = FloatVector.fromArray(F, values, v + 2 * L);
-                FloatVector v3 = FloatVector.fromArray(F, values, v + 3 * L);
-                FloatVector w = FloatVector.broadcast(F, scores[p]);
-                a00 = v0.fma(w, a00);
-                a01 = v1.fma(w, a01);
-                a02 = v2.fma(w, a02);
-                a03 = v3.fma(w, a03);
-                w = FloatVector.broadcast(F, scores[stride + p]);
-                a10 = v0.fma(w, a10);
-                a11 = v1.fma(w, a11);
-                a12 = v2.fma(w, a12);
-                a13 = v3.fma(w, a13);
-                w = FloatVector.broadcast(F, scores[2 * stride + p]);
-                a20 = v0.fma(w, a20);
-                a21 = v1.fma(w, a21);
-                a22 = v2.fma(w, a22);
-                a23 = v3.fma(w, a23);
-                w = FloatVector.broadcast(F, scores[3 * stride + p]);
-                a30 = v0.fma(w, a30);
-                a31 = v1.fma(w, a31);
-                a32 = v2.fma(w, a32);
-                a33 = v3.fma(w, a33);
-            }
-            store(out, outAt[0] + d0, a00, a01, a02, a03);
-            if (rows > 1) {
-                store(out, outAt[1] + d0, a10, a11, a12, a13);
-            }
-            if (rows > 2) {
-                store(out, outAt[2] + d0, a20, a21, a22, a23);
-            }
-            if (rows > 3) {
-                store(out, outAt[3] + d0, a30, a31, a32, a33);
-            }
-        }
-    }
-
-    private static void store(float[] out, int off, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
-        a0.intoArray(out, off);
-        a1.intoArray(out, off + L);
-        a2.intoArray(out, off + 2 * L);
-        a3.intoArray(out, off + 3 * L);
     }
 }

@@ -1,14 +1,24 @@
 package io.isthmus.runtime.model;
 
-import io.isthmus.collectives.Bf16;
-import io.isthmus.runtime.kernel.Ops;
+import static io.isthmus.runtime.kernel.VectorSettings.F;
+import static io.isthmus.runtime.kernel.VectorSettings.I;
+import static io.isthmus.runtime.kernel.VectorSettings.LANES;
+import static io.isthmus.runtime.kernel.VectorSettings.S;
 
-import java.util.Arrays;
+import io.isthmus.collectives.Bf16;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Keys and values of one sequence for every layer: {@code kvDim} floats per entry (all KV heads of
- * this rank side by side). Attention reads it through {@link #dotKey} and {@link #addScaledValue},
- * so the element type stays a detail of the cache.
+ * this rank side by side). Values are stored entry by entry; keys transposed, one row of all
+ * entries per layer and key dimension, so that the scores of one query against a run of entries
+ * ({@link #scoreKeys}) are vector FMAs along the entries, with no horizontal sum per entry. The
+ * weighted sum of values ({@link #addWeightedValues}) keeps its output in registers across
+ * entries. Single entries are read through {@link #dotKey} and {@link #addScaledValue}; the element
+ * type (f32 or bf16) stays a detail of the cache.
  *
  * <p>A plain sequence stores position p at entry p. A beam-search cache ({@link KvShape#beams()}
  * above 1) is an indirect-access cache, as IPEX's: the prompt's positions are stored once and
@@ -20,6 +30,10 @@ import java.util.Arrays;
  */
 public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
     private static final int[] NO_LINEAGE = new int[0];
+    /** Entries (and head dimensions) the run methods take at a time: four vectors. */
+    private static final int BLOCK = 4 * LANES;
+    /** Entries whose values one pass of {@link #addWeightedValues} keeps hot for the next pair of query heads. */
+    private static final int VALUE_RUN = 64;
     protected final int layers;
     protected final int kvDim;
     protected final int entries;
@@ -30,14 +44,6 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
     private final int[][] lineage;
     /** The next position {@link #advanceBeams} expects. */
     private int nextBeamPosition;
-    /**
-     * Per layer and head, the shared positions' keys transposed and their values, as beam steps read
-     * them ({@link #sharedKeysTransposed}); built on first use, dropped when a shared entry is stored.
-     */
-    private final float[][] sharedKeysT;
-    private final float[][] sharedValues;
-    private volatile boolean sharedBlocksBuilt;
-
     KvCache(int layers, KvShape shape, int kvDim) {
         this.layers = layers;
         this.kvDim = kvDim;
@@ -50,9 +56,6 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
             lineage[b] = shape.beams() == 1 ? NO_LINEAGE : new int[steps];
         }
         this.nextBeamPosition = shape.sharedPositions();
-        int blocks = shape.beams() == 1 ? 0 : layers * kvDim; // at most one per layer and head offset
-        this.sharedKeysT = new float[blocks][];
-        this.sharedValues = new float[blocks][];
     }
 
     public static KvCache create(KvCacheType type, int layers, int capacity, int kvDim) {
@@ -139,63 +142,200 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
     }
 
     /** Stores the key and value vectors ({@code kvDim} floats each) of {@code layer} at {@code entry}. */
-    public final void store(int layer, int entry, float[] k, int kOff, float[] v, int vOff) {
-        if (sharedBlocksBuilt && entry < shape.sharedPositions()) {
-            Arrays.fill(sharedKeysT, null);
-            Arrays.fill(sharedValues, null);
-            sharedBlocksBuilt = false;
+    public abstract void store(int layer, int entry, float[] k, int kOff, float[] v, int vOff);
+
+    /** Σ q[qOff + i] · key[layer][entry][headOff + i] for i < len (one strided read per dimension). */
+    public final float dotKey(int layer, int entry, int headOff, float[] q, int qOff, int len) {
+        checkEntry(entry);
+        float s = 0;
+        for (int i = 0; i < len; i++) {
+            s += q[qOff + i] * key(keyRow(layer, headOff + i) + entry);
         }
-        write(layer, entry, k, kOff, v, vOff);
+        return s;
     }
-
-    abstract void write(int layer, int entry, float[] k, int kOff, float[] v, int vOff);
-
-    /**
-     * The keys of one head ({@code len} values from {@code headOff}) at the shared positions,
-     * transposed with row stride {@code stride} ≥ {@link #sharedPositions()} and the padding zero:
-     * what every step of a beam search reads again, so it is copied out once per prompt. Two threads
-     * must not ask for the same layer and head at once (a beam step gives each head of a cache to one
-     * task).
-     */
-    final float[] sharedKeysTransposed(int layer, int headOff, int len, int stride) {
-        int i = layer * kvDim + headOff;
-        float[] block = sharedKeysT[i];
-        if (block == null || block.length != len * stride) {
-            block = new float[len * stride];
-            copyKeysTransposed(layer, headOff, len, 0, shape.sharedPositions(), block, stride);
-            sharedKeysT[i] = block;
-            sharedBlocksBuilt = true;
-        }
-        return block;
-    }
-
-    /** The values of one head at the shared positions, row after row ({@code len} floats each); copied once per prompt. */
-    final float[] sharedValues(int layer, int headOff, int len) {
-        int i = layer * kvDim + headOff;
-        float[] block = sharedValues[i];
-        if (block == null) {
-            block = new float[shape.sharedPositions() * len];
-            copyValues(layer, headOff, len, 0, shape.sharedPositions(), block);
-            sharedValues[i] = block;
-            sharedBlocksBuilt = true;
-        }
-        return block;
-    }
-
-    /** Σ q[qOff + i] · key[layer][entry][headOff + i] for i < len. */
-    public abstract float dotKey(int layer, int entry, int headOff, float[] q, int qOff, int len);
 
     /** out[outOff + i] += w · value[layer][entry][headOff + i] for i < len. */
-    public abstract void addScaledValue(int layer, int entry, int headOff, float w, float[] out, int outOff, int len);
+    public final void addScaledValue(int layer, int entry, int headOff, float w, float[] out, int outOff, int len) {
+        int at = index(layer, entry) + headOff;
+        int i = 0;
+        FloatVector wv = FloatVector.broadcast(F, w);
+        for (; i <= len - LANES; i += LANES) {
+            valueVector(at + i).fma(wv, FloatVector.fromArray(F, out, outOff + i)).intoArray(out, outOff + i);
+        }
+        for (; i < len; i++) {
+            out[outOff + i] += w * value(at + i);
+        }
+    }
 
     /**
-     * The keys of one head at entries {@code [from, to)}, transposed: {@code out[d * stride + e] =
-     * key[layer][e][headOff + d]} for d < len (prefill attention reads keys along positions).
+     * The scores of {@code rows} query vectors that read this KV head (query heads of a group,
+     * prompt rows, beams) against the entries in [from, to): {@code scores[r * sStride + e − from] =
+     * scale · Σ_i q[queryAt[r] + i] · key[layer][e][headOff + i]}. Runs along the transposed key
+     * rows four vectors of entries at a time, two query vectors together (each key vector loaded
+     * once for both); a last partial block reads later entries or the padding and stores only its
+     * live lanes. (A last block taken a vector at a time measured slower: single vectors along 64
+     * key rows stall on their loads.)
      */
-    public abstract void copyKeysTransposed(int layer, int headOff, int len, int from, int to, float[] out, int stride);
+    public final void scoreKeys(int layer, int headOff, int len, float[] q, int[] queryAt, int rows, int from, int to,
+                                float scale, float[] scores, int sStride) {
+        if (from >= to) {
+            return;
+        }
+        checkEntry(from);
+        checkEntry(to - 1);
+        int n = to - from;
+        int row0 = keyRow(layer, headOff) + from; // key dimension i of entry from + e is at row0 + i·entries + e
+        for (int e = 0; e < n; e += BLOCK) { // a last partial block reads past `to` and stores its live lanes
+            int r = 0;
+            for (; r + 1 < rows; r += 2) {
+                scoreBlock2(row0 + e, len, q, queryAt[r], queryAt[r + 1], scale, scores, r * sStride + e,
+                        (r + 1) * sStride + e, n - e);
+            }
+            if (r < rows) {
+                scoreBlock(row0 + e, len, q, queryAt[r], scale, scores, r * sStride + e, n - e);
+            }
+        }
+    }
 
-    /** The values of one head at entries {@code [from, to)}: {@code out[e * len + d] = value[layer][e][headOff + d]}. */
-    public abstract void copyValues(int layer, int headOff, int len, int from, int to, float[] out);
+    /**
+     * Scores of two query vectors against the block of entries whose dimension-0 keys start at
+     * {@code at}, {@code left} of them live (a vector of keys loaded once for both heads).
+     */
+    private void scoreBlock2(int at, int len, float[] q, int q0, int q1, float scale, float[] scores, int s0, int s1, int left) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int i = 0; i < len; i++, at += entries) {
+            FloatVector k0 = keyVector(at), k1 = keyVector(at + LANES);
+            FloatVector k2 = keyVector(at + 2 * LANES), k3 = keyVector(at + 3 * LANES);
+            FloatVector x = FloatVector.broadcast(F, q[q0 + i]), y = FloatVector.broadcast(F, q[q1 + i]);
+            a0 = k0.fma(x, a0);
+            a1 = k1.fma(x, a1);
+            a2 = k2.fma(x, a2);
+            a3 = k3.fma(x, a3);
+            b0 = k0.fma(y, b0);
+            b1 = k1.fma(y, b1);
+            b2 = k2.fma(y, b2);
+            b3 = k3.fma(y, b3);
+        }
+        storeBlock(a0.mul(scale), a1.mul(scale), a2.mul(scale), a3.mul(scale), scores, s0, left);
+        storeBlock(b0.mul(scale), b1.mul(scale), b2.mul(scale), b3.mul(scale), scores, s1, left);
+    }
+
+    /** Scores of one query vector against a block of entries, {@code left} of them live. */
+    private void scoreBlock(int at, int len, float[] q, int q0, float scale, float[] scores, int s0, int left) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int i = 0; i < len; i++, at += entries) {
+            FloatVector x = FloatVector.broadcast(F, q[q0 + i]);
+            a0 = keyVector(at).fma(x, a0);
+            a1 = keyVector(at + LANES).fma(x, a1);
+            a2 = keyVector(at + 2 * LANES).fma(x, a2);
+            a3 = keyVector(at + 3 * LANES).fma(x, a3);
+        }
+        storeBlock(a0.mul(scale), a1.mul(scale), a2.mul(scale), a3.mul(scale), scores, s0, left);
+    }
+
+    /**
+     * The attention outputs of {@code rows} query vectors that read this KV head: {@code
+     * out[outAt[r] + i] += Σ_e weights[r * wStride + e − from] · value[layer][e][headOff + i]} for
+     * the entries e in [from, to) and i < len. Four vectors of the head dimension stay in registers
+     * while a run of entries streams by, two query vectors together (each value vector loaded
+     * once for both); lanes past {@code len} read the padding or the next head and are not stored.
+     */
+    public final void addWeightedValues(int layer, int headOff, int len, float[] weights, int wStride, int[] outAt,
+                                        int rows, int from, int to, float[] out) {
+        if (from >= to) {
+            return;
+        }
+        int first = index(layer, from) + headOff;
+        index(layer, to - 1);
+        int n = to - from;
+        for (int i = 0; i < len; i += BLOCK) {
+            for (int e0 = 0; e0 < n; e0 += VALUE_RUN) { // a run of entries' values stays in L1 for the next pair of rows
+                int e1 = Math.min(n, e0 + VALUE_RUN);
+                int r = 0;
+                for (; r + 1 < rows; r += 2) {
+                    addValues2(first + e0 * kvDim + i, e1 - e0, weights, r * wStride + e0, (r + 1) * wStride + e0, out,
+                            outAt[r] + i, outAt[r + 1] + i, len - i);
+                }
+                if (r < rows) {
+                    addValues(first + e0 * kvDim + i, e1 - e0, weights, r * wStride + e0, out, outAt[r] + i, len - i);
+                }
+            }
+        }
+    }
+
+    /**
+     * Adds the weighted values of {@code count} entries (the first at {@code at}) to the outputs of
+     * two query vectors: {@code left} live floats from {@code o0} and from {@code o1}.
+     */
+    private void addValues2(int at, int count, float[] weights, int w0, int w1, float[] out, int o0, int o1, int left) {
+        FloatVector a0 = load(out, o0, left), a1 = load(out, o0 + LANES, left - LANES);
+        FloatVector a2 = load(out, o0 + 2 * LANES, left - 2 * LANES), a3 = load(out, o0 + 3 * LANES, left - 3 * LANES);
+        FloatVector b0 = load(out, o1, left), b1 = load(out, o1 + LANES, left - LANES);
+        FloatVector b2 = load(out, o1 + 2 * LANES, left - 2 * LANES), b3 = load(out, o1 + 3 * LANES, left - 3 * LANES);
+        for (int e = 0; e < count; e++, at += kvDim) {
+            FloatVector v0 = valueVector(at), v1 = valueVector(at + LANES);
+            FloatVector v2 = valueVector(at + 2 * LANES), v3 = valueVector(at + 3 * LANES);
+            FloatVector x = FloatVector.broadcast(F, weights[w0 + e]), y = FloatVector.broadcast(F, weights[w1 + e]);
+            a0 = v0.fma(x, a0);
+            a1 = v1.fma(x, a1);
+            a2 = v2.fma(x, a2);
+            a3 = v3.fma(x, a3);
+            b0 = v0.fma(y, b0);
+            b1 = v1.fma(y, b1);
+            b2 = v2.fma(y, b2);
+            b3 = v3.fma(y, b3);
+        }
+        storeBlock(a0, a1, a2, a3, out, o0, left);
+        storeBlock(b0, b1, b2, b3, out, o1, left);
+    }
+
+    /** The same for one query vector. */
+    private void addValues(int at, int count, float[] weights, int w0, float[] out, int o0, int left) {
+        FloatVector a0 = load(out, o0, left), a1 = load(out, o0 + LANES, left - LANES);
+        FloatVector a2 = load(out, o0 + 2 * LANES, left - 2 * LANES), a3 = load(out, o0 + 3 * LANES, left - 3 * LANES);
+        for (int e = 0; e < count; e++, at += kvDim) {
+            FloatVector x = FloatVector.broadcast(F, weights[w0 + e]);
+            a0 = valueVector(at).fma(x, a0);
+            a1 = valueVector(at + LANES).fma(x, a1);
+            a2 = valueVector(at + 2 * LANES).fma(x, a2);
+            a3 = valueVector(at + 3 * LANES).fma(x, a3);
+        }
+        storeBlock(a0, a1, a2, a3, out, o0, left);
+    }
+
+    /** The {@code left} (≤ 0: none) live floats from {@code at} as a vector, zero beyond. */
+    private static FloatVector load(float[] a, int at, int left) {
+        return left >= LANES ? FloatVector.fromArray(F, a, at)
+                : left <= 0 ? FloatVector.zero(F) : FloatVector.fromArray(F, a, at, F.indexInRange(0, left));
+    }
+
+    /** Stores the first {@code left} lanes of four consecutive vectors (a block) from {@code at}. */
+    private static void storeBlock(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3, float[] a, int at, int left) {
+        store(v0, a, at, left);
+        store(v1, a, at + LANES, left - LANES);
+        store(v2, a, at + 2 * LANES, left - 2 * LANES);
+        store(v3, a, at + 3 * LANES, left - 3 * LANES);
+    }
+
+    private static void store(FloatVector v, float[] a, int at, int left) {
+        if (left >= LANES) {
+            v.intoArray(a, at);
+        } else if (left > 0) {
+            v.intoArray(a, at, F.indexInRange(0, left));
+        }
+    }
+
+    /** The key stored at {@code at} (an index {@link #keyRow} + entry). */
+    abstract float key(int at);
+
+    /** {@code LANES} keys of consecutive entries from {@code at}. */
+    abstract FloatVector keyVector(int at);
+
+    /** The value stored at {@code at} (an index {@link #index} + dimension). */
+    abstract float value(int at);
+
+    /** {@code LANES} value dimensions from {@code at}. */
+    abstract FloatVector valueVector(int at);
 
     /** A deep copy: keys, values and beam history (reference implementations fork sequences with it). */
     public final KvCache copy() {
@@ -211,20 +351,31 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
 
     abstract void copyDataTo(KvCache target);
 
-    protected final int index(int layer, int entry) {
+    private void checkEntry(int entry) {
         if (entry < 0 || entry >= entries) {
             throw new IndexOutOfBoundsException("entry " + entry + " outside the KV cache of " + entries + " entries");
         }
+    }
+
+    /** Where entry {@code entry}'s values start in the value array. */
+    protected final int index(int layer, int entry) {
+        checkEntry(entry);
         return (layer * entries + entry) * kvDim;
     }
 
+    /** Where the transposed key row of {@code layer} and dimension {@code dim} (of all heads) starts: entry 0's key. */
+    protected final int keyRow(int layer, int dim) {
+        return (layer * kvDim + dim) * entries;
+    }
+
     static final class F32 extends KvCache {
+        /** Transposed: {@code keys[keyRow(layer, d) + entry]}. */
         private final float[] keys;
         private final float[] values;
 
         F32(int layers, KvShape shape, int kvDim) {
             super(layers, shape, kvDim);
-            keys = new float[Math.multiplyExact(layers * entries, kvDim)];
+            keys = new float[Math.addExact(Math.multiplyExact(layers * entries, kvDim), BLOCK)]; // + a block read past the end
             values = new float[keys.length];
         }
 
@@ -234,37 +385,32 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
         }
 
         @Override
-        void write(int layer, int entry, float[] k, int kOff, float[] v, int vOff) {
+        public void store(int layer, int entry, float[] k, int kOff, float[] v, int vOff) {
             int at = index(layer, entry);
-            System.arraycopy(k, kOff, keys, at, kvDim);
+            for (int d = 0; d < kvDim; d++) {
+                keys[keyRow(layer, d) + entry] = k[kOff + d];
+            }
             System.arraycopy(v, vOff, values, at, kvDim);
         }
 
         @Override
-        public float dotKey(int layer, int entry, int headOff, float[] q, int qOff, int len) {
-            return Ops.dot(q, qOff, keys, index(layer, entry) + headOff, len);
+        float key(int at) {
+            return keys[at];
         }
 
         @Override
-        public void addScaledValue(int layer, int entry, int headOff, float w, float[] out, int outOff, int len) {
-            Ops.axpy(out, outOff, w, values, index(layer, entry) + headOff, len);
+        FloatVector keyVector(int at) {
+            return FloatVector.fromArray(F, keys, at);
         }
 
         @Override
-        public void copyKeysTransposed(int layer, int headOff, int len, int from, int to, float[] out, int stride) {
-            for (int e = from; e < to; e++) {
-                int at = index(layer, e) + headOff;
-                for (int d = 0; d < len; d++) {
-                    out[d * stride + e] = keys[at + d];
-                }
-            }
+        float value(int at) {
+            return values[at];
         }
 
         @Override
-        public void copyValues(int layer, int headOff, int len, int from, int to, float[] out) {
-            for (int e = from; e < to; e++) {
-                System.arraycopy(values, index(layer, e) + headOff, out, e * len, len);
-            }
+        FloatVector valueVector(int at) {
+            return FloatVector.fromArray(F, values, at);
         }
 
         @Override
@@ -275,13 +421,15 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
         }
     }
 
+    /** bfloat16 storage: the upper half of each float, widened and shifted back on reading. */
     static final class BF16 extends KvCache {
+        /** Transposed: {@code keys[keyRow(layer, d) + entry]}. */
         private final short[] keys;
         private final short[] values;
 
         BF16(int layers, KvShape shape, int kvDim) {
             super(layers, shape, kvDim);
-            keys = new short[Math.multiplyExact(layers * entries, kvDim)];
+            keys = new short[Math.addExact(Math.multiplyExact(layers * entries, kvDim), BLOCK)]; // + a block read past the end
             values = new short[keys.length];
         }
 
@@ -291,50 +439,36 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.BF16 {
         }
 
         @Override
-        void write(int layer, int entry, float[] k, int kOff, float[] v, int vOff) {
+        public void store(int layer, int entry, float[] k, int kOff, float[] v, int vOff) {
             int at = index(layer, entry);
-            for (int i = 0; i < kvDim; i++) {
-                keys[at + i] = Bf16.fromFloat(k[kOff + i]);
-                values[at + i] = Bf16.fromFloat(v[vOff + i]);
+            for (int d = 0; d < kvDim; d++) {
+                keys[keyRow(layer, d) + entry] = Bf16.fromFloat(k[kOff + d]);
+                values[at + d] = Bf16.fromFloat(v[vOff + d]);
             }
         }
 
-        @Override
-        public float dotKey(int layer, int entry, int headOff, float[] q, int qOff, int len) {
-            int at = index(layer, entry) + headOff;
-            float s = 0;
-            for (int i = 0; i < len; i++) {
-                s += q[qOff + i] * Bf16.toFloat(keys[at + i]);
-            }
-            return s;
+        private static FloatVector widen(ShortVector v) {
+            return ((IntVector) v.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
         }
 
         @Override
-        public void addScaledValue(int layer, int entry, int headOff, float w, float[] out, int outOff, int len) {
-            int at = index(layer, entry) + headOff;
-            for (int i = 0; i < len; i++) {
-                out[outOff + i] += w * Bf16.toFloat(values[at + i]);
-            }
+        float key(int at) {
+            return Bf16.toFloat(keys[at]);
         }
 
         @Override
-        public void copyKeysTransposed(int layer, int headOff, int len, int from, int to, float[] out, int stride) {
-            for (int e = from; e < to; e++) {
-                int at = index(layer, e) + headOff;
-                for (int d = 0; d < len; d++) {
-                    out[d * stride + e] = Bf16.toFloat(keys[at + d]);
-                }
-            }
+        FloatVector keyVector(int at) {
+            return widen(ShortVector.fromArray(S, keys, at));
         }
 
         @Override
-        public void copyValues(int layer, int headOff, int len, int from, int to, float[] out) {
-            for (int e = from; e < to; e++) {
-                int at = index(layer, e) + headOff;
-                for (int d = 0; d < len; d++) {
-                    out[e * len + d] = Bf16.toFloat(values[at + d]);
-                }
-            }
+        float value(int at) {
+            return Bf16.toFloat(values[at]);
+        }
+
+        @Override
+        FloatVector valueVector(int at) {
+            return widen(ShortVector.fromArray(S, values, at));
         }
 
         @Override

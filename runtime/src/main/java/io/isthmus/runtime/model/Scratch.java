@@ -7,6 +7,8 @@ final class Scratch {
     private int rows;
     float[] x, xb, xb2, residual, q, k, v, qkv, att, hb, hb2;
     final float[][] scores;
+    /** Per worker: where each query head of a KV head's group starts in q and att. */
+    final int[][] queryAt;
     /** Per row: its KV cache, beam, position and the cache entry its key and value go to. */
     KvCache[] rowCache;
     int[] rowBeam, rowPos, rowEntry;
@@ -20,7 +22,10 @@ final class Scratch {
     Scratch(ModelConfig c, LocalDims d, int workers) {
         this.c = c;
         this.d = d;
-        this.scores = new float[workers][c.contextLength()];
+        // one row of scores per query head of a KV head's group (Transformer.attend takes a group at once)
+        int group = Math.ceilDiv(c.heads(), c.kvHeads());
+        this.scores = new float[workers][Math.multiplyExact(c.contextLength(), group)];
+        this.queryAt = new int[workers][group];
         allocate(1);
     }
 

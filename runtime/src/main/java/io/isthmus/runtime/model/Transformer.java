@@ -42,8 +42,10 @@ public final class Transformer implements ForwardPass {
     private final Scratch scratch;
     /** cos/sin per position, for positions below its size (larger ones are computed when needed). */
     private final RopeTable ropeTable;
-    /** Blocked attention for prompt chunks and beam groups; null when the head dimension does not suit it. */
+    /** Attention for prompt chunks and beam groups. */
     private final BlockedAttention blockedAttention;
+    /** The first query head of each run of heads reading one KV head (grouped-query attention), then heads(). */
+    private final int[] headRuns;
     private final int prefillBatch;
     /** Vocab-parallel logits: this rank's slice (padded to the stride) and every rank's, gathered. */
     private float[] logitSlice = new float[0], logitsGathered = new float[0];
@@ -92,8 +94,9 @@ public final class Transformer implements ForwardPass {
         for (int h = 0; h < kvHeadOf.length; h++) {
             kvHeadOf[h] = local.kvHeadOf(h, c);
         }
-        this.blockedAttention = BlockedAttention.supports(c.headDim())
-                ? new BlockedAttention(c.headDim(), kvHeadOf, pool.size()) : null;
+        this.blockedAttention = new BlockedAttention(c.headDim(), kvHeadOf, pool.size());
+        this.headRuns = java.util.stream.IntStream.rangeClosed(0, kvHeadOf.length)
+                .filter(h -> h == 0 || h == kvHeadOf.length || kvHeadOf[h] != kvHeadOf[h - 1]).toArray();
         this.prefillBatch = bind.usesOneDnn() ? ONEDNN_PREFILL_BATCH : ForwardPass.super.prefillBatch();
     }
 
@@ -326,9 +329,7 @@ public final class Transformer implements ForwardPass {
                 s.rowCache[i].store(l, s.rowEntry[i], s.k, i * kvDim, s.v, i * kvDim);
             }
         });
-        if (blockedAttention == null) {
-            attend(l, m, s, null);
-        } else if (s.sequenceStart >= 0) {
+        if (s.sequenceStart >= 0) {
             if (m >= BlockedAttention.MIN_CHUNK_ROWS) {
                 blockedAttention.attendChunk(pool, s.rowCache[0], l, s.q, s.att, m, s.sequenceStart);
             } else {
@@ -379,47 +380,51 @@ public final class Transformer implements ForwardPass {
     }
 
     /**
-     * Causal softmax attention of every (row, head) over its row's cache, split across the pool. A
-     * row reads positions 0..its own; those past the cache's shared prefix (a beam's own) are
-     * gathered through the beam's lineage. Rows marked in {@code skip} (beam groups that
-     * {@link BlockedAttention} took) are left alone; {@code skip} may be null.
+     * Causal softmax attention of every row over its row's cache, split across the pool by row and
+     * KV head: the query heads that read one KV head go together, so its keys and values are read
+     * once for all of them. A row reads positions 0..its own; those past the cache's shared prefix
+     * (a beam's own) are gathered through the beam's lineage. Rows marked in {@code skip} (beam
+     * groups that {@link BlockedAttention} took) are left alone; {@code skip} may be null.
      */
     private void attend(int l, int m, Scratch s, boolean[] skip) {
         ModelConfig c = config;
-        int heads = local.heads();
+        int runs = headRuns.length - 1;
         int hd = c.headDim();
         int qDim = local.qDim(c);
         float scale = (float) (1.0 / Math.sqrt(hd));
-        pool.parallelFor(m * heads, (from, to, worker) -> {
+        pool.parallelFor(m * runs, (from, to, worker) -> {
             float[] scores = s.scores[worker];
+            int[] queryAt = s.queryAt[worker];
+            int stride = c.contextLength();
             for (int t = from; t < to; t++) {
-                int i = t / heads;
-                int h = t % heads;
+                int i = t / runs;
                 if (skip != null && skip[i]) {
                     continue;
                 }
+                int h0 = headRuns[t % runs], rows = headRuns[t % runs + 1] - h0;
                 KvCache cache = s.rowCache[i];
                 int last = s.rowPos[i];
                 int shared = cache.sharedPositions();
                 int[] lineage = cache.lineage(s.rowBeam[i]);
-                int qOff = i * qDim + h * hd;
-                int kvOff = local.kvHeadOf(h, c) * hd;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int p = 0; p <= last; p++) {
-                    float v = cache.dotKey(l, p < shared ? p : lineage[p - shared], kvOff, s.q, qOff, hd) * scale;
-                    scores[p] = v;
-                    max = Math.max(max, v);
+                int qOff = i * qDim + h0 * hd; // the group's heads are consecutive
+                for (int r = 0; r < rows; r++) {
+                    queryAt[r] = qOff + r * hd;
                 }
-                float sum = 0;
-                for (int p = 0; p <= last; p++) {
-                    float e = (float) Math.exp(scores[p] - max);
-                    scores[p] = e;
-                    sum += e;
+                int kvOff = local.kvHeadOf(h0, c) * hd;
+                int sharedEnd = Math.min(last + 1, shared); // entries 0..sharedEnd-1 hold positions 0..sharedEnd-1
+                cache.scoreKeys(l, kvOff, hd, s.q, queryAt, rows, 0, sharedEnd, scale, scores, stride);
+                for (int r = 0; r < rows; r++) {
+                    for (int p = sharedEnd; p <= last; p++) { // a beam's own positions, wherever its lineage put them
+                        scores[r * stride + p] = cache.dotKey(l, lineage[p - shared], kvOff, s.q, queryAt[r], hd) * scale;
+                    }
+                    Ops.softmax(scores, r * stride, last + 1);
                 }
-                java.util.Arrays.fill(s.att, qOff, qOff + hd, 0f);
-                float inv = 1f / sum;
-                for (int p = 0; p <= last; p++) {
-                    cache.addScaledValue(l, p < shared ? p : lineage[p - shared], kvOff, scores[p] * inv, s.att, qOff, hd);
+                java.util.Arrays.fill(s.att, qOff, qOff + rows * hd, 0f);
+                cache.addWeightedValues(l, kvOff, hd, scores, stride, queryAt, rows, 0, sharedEnd, s.att);
+                for (int r = 0; r < rows; r++) {
+                    for (int p = sharedEnd; p <= last; p++) {
+                        cache.addScaledValue(l, lineage[p - shared], kvOff, scores[r * stride + p], s.att, queryAt[r], hd);
+                    }
                 }
             }
         });

@@ -16,35 +16,37 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The blocked attention ({@link BlockedAttention}) equals the row-by-row attention of single-token
- * decode, on a model with grouped-query attention and a head dimension the blocked kernels take:
+ * decode, on models with grouped-query attention (head dimensions of whole and of partial vectors):
  * a prompt run as chunks (the first starting at 0, later ones part-way, with lengths that leave
  * short query tiles) gives, at every position, the logits of running it one token at a time; and
  * beam-search steps over the shared indirect-access cache give the logits of each beam decoded
  * alone on its own full copy of its parent's cache.
  */
 class BlockedAttentionTest {
-    /** 4 query heads of 64 over 2 KV heads, so every vector width's tiles fit. */
+    /** 4 query heads of 64 over 2 KV heads. */
     static final SyntheticShape SHAPE = new SyntheticShape("attention-test", "llama", 256, 2, 4, 2, 384, 300, 256, 64);
+    /** 3 query heads of 20 over 1 KV head: a head dimension of partial vectors and an odd group (a pair and a single row). */
+    static final SyntheticShape ODD = new SyntheticShape("attention-odd", "llama", 60, 2, 3, 1, 96, 300, 256, 20);
 
-    private static Path model(Path dir) {
-        assertTrue(BlockedAttention.supports(SHAPE.dim() / SHAPE.heads()));
-        Path file = dir.resolve("model.gguf");
-        SyntheticModelWriter.write(SHAPE, GgmlType.F32, 11, file, 1, bytes -> { });
+    private static Path model(Path dir, SyntheticShape shape) {
+        Path file = dir.resolve(shape.name() + ".gguf");
+        SyntheticModelWriter.write(shape, GgmlType.F32, 11, file, 1, bytes -> { });
         return file;
     }
 
     @ParameterizedTest
-    @CsvSource({"F32, 1", "F32, 2", "BF16, 2"})
-    void chunksEqualTokenByToken(KvCacheType type, int threads, @TempDir Path dir) throws Exception {
-        Path file = model(dir);
+    @CsvSource({"F32, 1, false", "F32, 2, false", "BF16, 2, false", "F32, 2, true"})
+    void chunksEqualTokenByToken(KvCacheType type, int threads, boolean oddShape, @TempDir Path dir) throws Exception {
+        SyntheticShape shape = oddShape ? ODD : SHAPE;
+        Path file = model(dir, shape);
         int[] chunks = {37, 8, 106}; // 151 tokens: short tiles, a chunk of exactly MIN_CHUNK_ROWS, starts at 0, 37 and 45
         int n = 0;
         for (int c : chunks) {
             assertTrue(c >= BlockedAttention.MIN_CHUNK_ROWS);
             n += c;
         }
-        int[] tokens = new Random(5).ints(n, 0, SHAPE.vocabSize()).toArray();
-        int vocab = SHAPE.vocabSize();
+        int[] tokens = new Random(5).ints(n, 0, shape.vocabSize()).toArray();
+        int vocab = shape.vocabSize();
         try (ModelWeights w = ModelLoader.load(file); ComputePool pool = new ComputePool(threads)) {
             Transformer t = new Transformer(w, pool);
             KvCache stepwise = t.newCache(type, n);
@@ -70,10 +72,12 @@ class BlockedAttentionTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"F32, 1, 4", "F32, 2, 4", "F32, 2, 3", "BF16, 2, 4"})
-    void beamStepsEqualSeparateCacheCopies(KvCacheType type, int threads, int beams, @TempDir Path dir) throws Exception {
-        Path file = model(dir);
-        int vocab = SHAPE.vocabSize();
+    @CsvSource({"F32, 1, 4, false", "F32, 2, 4, false", "F32, 2, 3, false", "BF16, 2, 4, false", "F32, 2, 3, true"})
+    void beamStepsEqualSeparateCacheCopies(KvCacheType type, int threads, int beams, boolean oddShape, @TempDir Path dir)
+            throws Exception {
+        SyntheticShape shape = oddShape ? ODD : SHAPE;
+        Path file = model(dir, shape);
+        int vocab = shape.vocabSize();
         int steps = 9;
         Random rnd = new Random(8);
         int[] prompt = rnd.ints(70, 0, vocab).toArray();

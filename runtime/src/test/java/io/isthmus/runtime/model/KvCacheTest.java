@@ -45,21 +45,78 @@ class KvCacheTest {
         assertThrows(IndexOutOfBoundsException.class, () -> c.store(0, 5, new float[4], 0, new float[4], 0));
     }
 
-    /** Beam steps read the prompt's keys transposed and its values from blocks copied once; a new prompt replaces them. */
+    /**
+     * The run methods attention uses (scores of a group of query heads against consecutive entries,
+     * the weighted sums of their values) equal plain sums over the stored vectors: both element
+     * types, one to three query heads (pairs and a single one), head sizes that are not a multiple of
+     * the vector length, and runs that end inside a block.
+     */
     @Test
-    void sharedBlocksFollowTheStoredPrompt() {
-        KvCache c = KvCache.create(KvCacheType.F32, 2, KvShape.beams(2, 2, 4), 4); // 2 heads of 2
-        c.store(1, 0, new float[] {1, 2, 3, 4}, 0, new float[] {5, 6, 7, 8}, 0);
-        c.store(1, 1, new float[] {9, 10, 11, 12}, 0, new float[] {13, 14, 15, 16}, 0);
-        float[] keysT = c.sharedKeysTransposed(1, 2, 2, 4); // head 1: key dims 2 and 3, rows padded to 4
-        assertArrayEquals(new float[] {3, 11, 0, 0, 4, 12, 0, 0}, keysT);
-        assertArrayEquals(new float[] {7, 8, 15, 16}, c.sharedValues(1, 2, 2));
-        assertSame(keysT, c.sharedKeysTransposed(1, 2, 2, 4), "copied once");
-        c.store(1, 3, new float[] {0, 0, 0, 0}, 0, new float[4], 0); // a beam's own entry: the prompt is unchanged
-        assertSame(keysT, c.sharedKeysTransposed(1, 2, 2, 4));
-        c.store(1, 1, new float[] {0, 0, -1, -2}, 0, new float[] {0, 0, -3, -4}, 0); // a new prompt
-        assertArrayEquals(new float[] {3, -1, 0, 0, 4, -2, 0, 0}, c.sharedKeysTransposed(1, 2, 2, 4));
-        assertArrayEquals(new float[] {7, 8, -3, -4}, c.sharedValues(1, 2, 2));
+    void runsOfEntriesMatchPlainSums() {
+        java.util.Random rnd = new java.util.Random(7);
+        for (KvCacheType type : KvCacheType.values()) {
+            for (int hd : new int[] {4, 20, 64, 72}) {
+                int kvDim = 3 * hd, entries = 150, layers = 2;
+                KvCache c = KvCache.create(type, layers, entries, kvDim);
+                float[][][] k = new float[layers][entries][kvDim], v = new float[layers][entries][kvDim];
+                for (int l = 0; l < layers; l++) {
+                    for (int e = 0; e < entries; e++) {
+                        for (int d = 0; d < kvDim; d++) { // bf16-exact values, so both types compare alike
+                            k[l][e][d] = (float) rnd.nextInt(-64, 64) / 16;
+                            v[l][e][d] = (float) rnd.nextInt(-64, 64) / 16;
+                        }
+                        c.store(l, e, k[l][e], 0, v[l][e], 0);
+                    }
+                }
+                for (int rows = 1; rows <= 3; rows++) {
+                    int headOff = hd, from = 3, to = 140, stride = 160; // the middle head; 137 entries
+                    float[] q = new float[5 + rows * hd];
+                    float[] w = new float[rows * stride];
+                    for (int i = 0; i < q.length; i++) {
+                        q[i] = (float) rnd.nextGaussian();
+                    }
+                    for (int i = 0; i < w.length; i++) {
+                        w[i] = (float) rnd.nextDouble();
+                    }
+                    float[] scores = new float[rows * stride];
+                    java.util.Arrays.fill(scores, 99f);
+                    int[] queryAt = new int[rows];
+                    for (int r = 0; r < rows; r++) {
+                        queryAt[r] = 5 + r * hd;
+                    }
+                    c.scoreKeys(1, headOff, hd, q, queryAt, rows, from, to, 0.5f, scores, stride);
+                    float[] out = new float[3 + rows * hd + 2];
+                    java.util.Arrays.fill(out, 1f);
+                    int[] outAt = new int[rows];
+                    for (int r = 0; r < rows; r++) {
+                        outAt[r] = 3 + r * hd;
+                    }
+                    c.addWeightedValues(1, headOff, hd, w, stride, outAt, rows, from, to, out);
+                    for (int r = 0; r < rows; r++) {
+                        String at = type + " hd " + hd + " head " + r + " of " + rows;
+                        for (int e = from; e < to; e++) {
+                            double ref = 0;
+                            for (int d = 0; d < hd; d++) {
+                                ref += (double) q[5 + r * hd + d] * k[1][e][headOff + d];
+                            }
+                            assertEquals(0.5 * ref, scores[r * stride + e - from], 1e-4, at + " entry " + e);
+                            assertEquals(ref, c.dotKey(1, e, headOff, q, 5 + r * hd, hd), 1e-4, at + " entry " + e);
+                        }
+                        assertEquals(99f, scores[r * stride + to - from], at + ": nothing written after the run");
+                        for (int d = 0; d < hd; d++) {
+                            double ref = 1;
+                            for (int e = from; e < to; e++) {
+                                ref += (double) w[r * stride + e - from] * v[1][e][headOff + d];
+                            }
+                            assertEquals(ref, out[3 + r * hd + d], 1e-3, at + " dim " + d);
+                        }
+                    }
+                    assertArrayEquals(new float[] {1, 1, 1}, java.util.Arrays.copyOf(out, 3), "nothing written before the heads");
+                    assertArrayEquals(new float[] {1, 1}, java.util.Arrays.copyOfRange(out, out.length - 2, out.length),
+                            "nothing written after the heads");
+                }
+            }
+        }
     }
 
     private static int[] lineage(KvCache c, int beam, int last) {
