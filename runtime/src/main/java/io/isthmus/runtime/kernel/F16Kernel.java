@@ -64,8 +64,27 @@ final class F16Kernel extends RowTiledKernel {
 
     @Override
     void dot4(MemorySegment w, long off, int k, float[] x, int x0, int x1, int x2, int x3, float[] out) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        // two weight vectors a step, eight FMA chains: with four, each step waited on the FMA latency
+        // (a throwaway probe, one core, 8192x2048 from DRAM: 3.64-3.79 ms against 3.87-4.14)
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int c = 0;
+        for (int bound = k - 2 * LANES; c <= bound; c += 2 * LANES) {
+            long o = off + 2L * c;
+            FloatVector wv = ((IntVector) ShortVector.fromMemorySegment(S, w, o, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK)
+                    .reinterpretAsFloats().mul(RESCALE);
+            FloatVector wu = ((IntVector) ShortVector.fromMemorySegment(S, w, o + 2L * LANES, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK)
+                    .reinterpretAsFloats().mul(RESCALE);
+            a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
+            a1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), a1);
+            a2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), a2);
+            a3 = wv.fma(FloatVector.fromArray(F, x, x3 + c), a3);
+            b0 = wu.fma(FloatVector.fromArray(F, x, x0 + c + LANES), b0);
+            b1 = wu.fma(FloatVector.fromArray(F, x, x1 + c + LANES), b1);
+            b2 = wu.fma(FloatVector.fromArray(F, x, x2 + c + LANES), b2);
+            b3 = wu.fma(FloatVector.fromArray(F, x, x3 + c + LANES), b3);
+        }
         for (int bound = k - LANES; c <= bound; c += LANES) {
             FloatVector wv = ((IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * c, LE)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK)
@@ -75,6 +94,10 @@ final class F16Kernel extends RowTiledKernel {
             a2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), a2);
             a3 = wv.fma(FloatVector.fromArray(F, x, x3 + c), a3);
         }
+        a0 = a0.add(b0);
+        a1 = a1.add(b1);
+        a2 = a2.add(b2);
+        a3 = a3.add(b3);
         float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
         float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
         for (; c < k; c++) {
