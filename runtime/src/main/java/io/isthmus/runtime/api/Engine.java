@@ -19,6 +19,7 @@ import io.isthmus.runtime.cluster.LaunchOptions;
 import io.isthmus.runtime.model.KvCacheType;
 import io.isthmus.runtime.model.ModelConfig;
 import io.isthmus.runtime.model.ModelWeights;
+import io.isthmus.runtime.model.Repacking;
 import io.isthmus.runtime.model.Transformer;
 import io.isthmus.runtime.model.WeightSummary;
 import io.isthmus.runtime.format.ModelLoader;
@@ -149,7 +150,7 @@ public final class Engine implements AutoCloseable {
         ModelWeights weights = ModelLoader.load(spec.model());
         ComputePool pool = null;
         try {
-            weights = WeightFormats.convert(weights, spec.format().orElse(null));
+            weights = Repacking.apply(WeightFormats.convert(weights, spec.format().orElse(null)));
             int threads = options.threads() > 0 ? options.threads() : spec.threads().orElse(0);
             RankPlan plan = options.rankPlan();
             // a plan of one rank (from --bind-core-list, say) binds this process's threads to its cores

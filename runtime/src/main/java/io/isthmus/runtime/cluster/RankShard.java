@@ -7,6 +7,7 @@ import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.format.ModelLoader;
 import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.model.ModelWeights;
+import io.isthmus.runtime.model.Repacking;
 import io.isthmus.runtime.model.Transformer;
 import io.isthmus.runtime.quant.WeightFormats;
 import io.isthmus.runtime.tp.ShardLoader;
@@ -51,6 +52,7 @@ public final class RankShard implements AutoCloseable {
             }
             model = WeightFormats.convert(ModelLoader.load(modelPath), format);
             weights = ShardLoader.load(model, ShardPlanner.plan(model, comm.worldSize()), comm.rank());
+            weights = new ShardLoader.RankWeights(Repacking.apply(weights.weights()), weights.dims()); // the repacked own the shard
             pool = cores != null ? new ComputePool(cores, true) : new ComputePool();
             return new RankShard(model, weights, pool, new Transformer(weights.weights(), weights.dims(), pool, comm));
         } catch (RuntimeException | Error e) {

@@ -34,6 +34,19 @@ final class F16Kernel extends RowTiledKernel {
         super(GgmlType.F16);
     }
 
+    /** {@code count} halves from byte {@code off} of {@code w} as floats into {@code out[o..]} (the same values as {@link Float#float16ToFloat}, inf/NaN aside). */
+    static void decode(MemorySegment w, long off, int count, float[] out, int o) {
+        int c = 0;
+        for (int bound = count - LANES; c <= bound; c += LANES) {
+            ((IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * c, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK)
+                    .reinterpretAsFloats().mul(RESCALE).intoArray(out, o + c);
+        }
+        for (; c < count; c++) {
+            out[o + c] = Dequantize.f16(w, off + 2L * c);
+        }
+    }
+
     @Override
     float dot1(MemorySegment w, long off, int k, float[] x, int xo) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;

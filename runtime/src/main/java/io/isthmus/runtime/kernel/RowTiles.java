@@ -6,7 +6,8 @@ import java.util.Objects;
  * The loop every vector kernel shares: for each weight row, one pass per tile of up to four x rows,
  * so a weight row is decoded once per tile and comes from DRAM once (a 4096-wide row is at most
  * 16 KiB, still in L1/L2 for the next tile, and the m × k activations stay in L2 for the small m of
- * decode and short prefill). Formats supply the dot products of one stored row.
+ * decode and short prefill). A single x row (decode) goes four weight rows at a time instead, so a
+ * kernel may load each slice of x once for four rows. Formats supply the dot products.
  */
 public final class RowTiles {
 
@@ -18,6 +19,17 @@ public final class RowTiles {
 
         /** The same for four x rows at once, results in {@code out[0..3]}. */
         void dot4(int row, float[] x, int x0, int x1, int x2, int x3, float[] out);
+
+        /**
+         * Rows {@code row .. row + 3} ({@code row} a multiple of four) each with the one x row at {@code xo}, results in
+         * {@code out[0..3]}: what a single x row (decode) goes through, four weight rows at a time.
+         * A format whose kernel shares the x loads across the four rows overrides this.
+         */
+        default void rows4(int row, float[] x, int xo, float[] out) {
+            for (int j = 0; j < 4; j++) {
+                out[j] = dot1(row + j, x, xo);
+            }
+        }
     }
 
     private RowTiles() {
@@ -34,6 +46,20 @@ public final class RowTiles {
         Objects.checkFromIndexSize(xOff, (long) m * k > Integer.MAX_VALUE ? -1 : m * k, x.length);
         Objects.checkFromIndexSize(yOff, (long) m * n > Integer.MAX_VALUE ? -1 : m * n, y.length);
         float[] out = new float[4];
+        if (m == 1) {
+            int r = rowFrom;
+            for (; r < rowTo && r % 4 != 0; r++) { // groups start at multiples of four, as formats that store rows in fours need
+                y[yOff + r] = dots.dot1(r, x, xOff);
+            }
+            for (; r + 4 <= rowTo; r += 4) {
+                dots.rows4(r, x, xOff, out);
+                System.arraycopy(out, 0, y, yOff + r, 4);
+            }
+            for (; r < rowTo; r++) {
+                y[yOff + r] = dots.dot1(r, x, xOff);
+            }
+            return;
+        }
         for (int r = rowFrom; r < rowTo; r++) {
             int i = 0;
             for (; i + 4 <= m; i += 4) {

@@ -2,6 +2,7 @@ package io.isthmus.runtime.kernel.bench;
 
 import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.kernel.ComputePool;
+import io.isthmus.runtime.kernel.Q8_0Repacked;
 import io.isthmus.runtime.kernel.TensorMatrix;
 import io.isthmus.runtime.kernel.WeightMatrix;
 import io.isthmus.runtime.quant.FormatTarget;
@@ -96,7 +97,13 @@ public final class KernelBenchmark {
             for (String format : formats) {
                 try (Arena weights = Arena.ofShared()) {
                     WeightMatrix w = makeWeights(weights, format, values, rows, cols, rnd);
-                    double[] seconds = timeGemv(pool, copies(w, weights), x, y);
+                    WeightMatrix[] rotation = copies(w, weights);
+                    if (w instanceof TensorMatrix t && t.type() == GgmlType.Q8_0) { // as models load it
+                        for (int i = 0; i < rotation.length; i++) {
+                            rotation[i] = Q8_0Repacked.of(((TensorMatrix) rotation[i]).tensor(), weights);
+                        }
+                    }
+                    double[] seconds = timeGemv(pool, rotation, x, y);
                     double median = seconds[0], best = seconds[1];
                     out.printf("%-18s %12d %12.1f %9.1f %7.1f%% %10.1f %7.1f%%%n", w.format(), w.byteSize(),
                             median * 1e6, w.byteSize() / median / 1e9, 100 * w.byteSize() / median / bw,
