@@ -20,9 +20,14 @@ import java.util.Map;
  */
 public final class Repacking {
 
-    static final boolean ENABLED = !"false".equals(System.getProperty("isthmus.repack"));
+    private static final boolean ENABLED = !"false".equals(System.getProperty("isthmus.repack"));
 
     private Repacking() {
+    }
+
+    /** Whether models repack their Q8_0 matrices (unless {@code -Disthmus.repack=false}). */
+    public static boolean enabled() {
+        return ENABLED;
     }
 
     /** {@code weights} with their Q8_0 matrices repacked; closing the result closes {@code weights}. */

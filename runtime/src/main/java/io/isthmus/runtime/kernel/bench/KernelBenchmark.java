@@ -4,6 +4,7 @@ import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.kernel.Q8_0Repacked;
 import io.isthmus.runtime.kernel.TensorMatrix;
+import io.isthmus.runtime.model.Repacking;
 import io.isthmus.runtime.kernel.WeightMatrix;
 import io.isthmus.runtime.quant.FormatTarget;
 import io.isthmus.runtime.quant.PackedFormats;
@@ -98,7 +99,7 @@ public final class KernelBenchmark {
                 try (Arena weights = Arena.ofShared()) {
                     WeightMatrix w = makeWeights(weights, format, values, rows, cols, rnd);
                     WeightMatrix[] rotation = copies(w, weights);
-                    if (w instanceof TensorMatrix t && t.type() == GgmlType.Q8_0) { // as models load it
+                    if (w instanceof TensorMatrix t && t.type() == GgmlType.Q8_0 && Repacking.enabled()) { // as models load it
                         for (int i = 0; i < rotation.length; i++) {
                             rotation[i] = Q8_0Repacked.of(((TensorMatrix) rotation[i]).tensor(), weights);
                         }
