@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Quantized shards of prose-llama-35m (block-aligned column copies of Q8_0, Q4_0, Q4_K and Q6_K):
+ * Quantized shards of prose-llama-35m (block-aligned column copies of Q8_0, Q4_0, Q4_K and Q6_K;
+ * the ranks' Q8_0 matrices repacked as workers load them, one rank's left in GGUF's layout):
  * the first step's logits on 2 ranks match one rank's up to summation order, and a split that
  * would cut a 256-element K-quant block is refused naming the tensor.
  */

@@ -6,6 +6,7 @@ import io.isthmus.runtime.kernel.ComputePool;
 import io.isthmus.runtime.model.KvCache;
 import io.isthmus.runtime.model.KvCacheType;
 import io.isthmus.runtime.model.ModelWeights;
+import io.isthmus.runtime.model.Repacking;
 import io.isthmus.runtime.model.Transformer;
 
 import java.nio.ByteBuffer;
@@ -35,7 +36,9 @@ final class RankGroup implements AutoCloseable {
         comms = InProcessCommunicator.group(worldSize, Duration.ofSeconds(60));
         threads = Executors.newFixedThreadPool(worldSize);
         for (int r = 0; r < worldSize; r++) {
-            ShardLoader.RankWeights w = ShardLoader.load(model, plan, r);
+            ShardLoader.RankWeights shard = ShardLoader.load(model, plan, r);
+            // as RankShard does: the shard's Q8_0 matrices repacked (closing the result closes the shard)
+            ShardLoader.RankWeights w = new ShardLoader.RankWeights(Repacking.apply(shard.weights()), shard.dims());
             weights.add(w);
             ComputePool pool = new ComputePool(CpuSet.of(0), false); // one unpinned worker: ranks share the cores
             pools.add(pool);
