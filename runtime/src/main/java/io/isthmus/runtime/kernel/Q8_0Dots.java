@@ -16,8 +16,9 @@ import jdk.incubator.vector.VectorOperators;
  * blocks: a row's block b has its codes at {@code codeAt + b·codeStep} of {@code codes} and its
  * scale at {@code scaleAt + b·scaleStep} of {@code scales}. GGUF interleaves the two (one segment,
  * both steps 34, codes 2 bytes after the scale, {@link Q8_0Kernel}); {@link Q8_0Repacked} keeps
- * the blocks of four rows side by side (steps 128 and 8). Codes widen to floats in registers. A row's partial last
- * block (a length not a multiple of 32) is summed by a scalar loop.
+ * the blocks of four rows side by side (steps 128 and 8), and {@link #rows4} multiplies such a
+ * group at once. Codes widen to floats in registers. A row's partial last block (a length not a
+ * multiple of 32) is summed by a scalar loop.
  *
  * <p>No helper takes or returns vectors: one that C2 declines to inline boxes them (see
  * {@link F16Kernel}).
@@ -102,32 +103,18 @@ final class Q8_0Dots {
     }
 
     /**
-     * Four rows whose codes start {@code codeRow} bytes and scales {@code scaleRow} bytes apart, each
-     * with the one x row at {@code xo}, results in {@code out[0..3]}: every slice of x is loaded once
-     * for the four rows, and the rows' scales are converted to floats into {@code scratch} (at least
-     * 4 × blocks floats) before the loop, in one vector pass where they lie in one run of
-     * 4 × blocks halves (a row's, row after row, or a block's, block after block, as in
-     * {@link Q8_0Repacked}).
+     * A group of four rows stored block by block ({@link Q8_0Repacked}: block b of row r has its
+     * codes at {@code codeAt + 128·b + 32·r} and its scale at {@code scaleAt + 8·b + 2·r}), each
+     * with the one x row at {@code xo}, results in {@code out[0..3]}: one stream of codes, every
+     * slice of x loaded once for the four rows, and the group's scales converted to floats into
+     * {@code scratch} (at least 4 × blocks floats) in one vector pass before the loop.
      */
-    static void rows4(MemorySegment codes, long codeAt, long codeRow, int codeStep,
-                      MemorySegment scales, long scaleAt, long scaleRow, int scaleStep,
+    static void rows4(MemorySegment codes, long codeAt, MemorySegment scales, long scaleAt,
                       int k, float[] x, int xo, float[] scratch, float[] out) {
         int full = k / BLOCK;
-        int blocks = Math.ceilDiv(k, BLOCK);
-        boolean oneRun = (scaleStep == 2 && scaleRow == 2L * blocks) || (scaleRow == 2 && scaleStep == 8);
-        int sr = oneRun ? (int) (scaleRow / 2) : blocks; // scratch index of row r's block b: r·sr + b·sb
-        int sb = oneRun ? scaleStep / 2 : 1;
-        if (oneRun) {
-            F16Kernel.decode(scales, scaleAt, 4 * blocks, scratch, 0);
-        } else {
-            for (int r = 0; r < 4; r++) {
-                for (int b = 0; b < blocks; b++) {
-                    scratch[r * sr + b * sb] = Dequantize.f16(scales, scaleAt + r * scaleRow + (long) b * scaleStep);
-                }
-            }
-        }
-        long r0 = codeAt, r1 = r0 + codeRow, r2 = r1 + codeRow, r3 = r2 + codeRow;
-        int s1 = sr, s2 = 2 * sr, s3 = 3 * sr;
+        int codeStep = 4 * BLOCK;
+        F16Kernel.decode(scales, scaleAt, 4 * Math.ceilDiv(k, BLOCK), scratch, 0); // row r's block b at 4·b + r
+        long r0 = codeAt, r1 = r0 + BLOCK, r2 = r1 + BLOCK, r3 = r2 + BLOCK;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < full; b++) {
             long q = (long) b * codeStep;
@@ -146,16 +133,16 @@ final class Q8_0Dots {
                     t3 = ((FloatVector) c3.convertShape(VectorOperators.B2F, F, p)).fma(xv, t3);
                 }
             }
-            int sc = b * sb;
+            int sc = 4 * b;
             a0 = t0.fma(FloatVector.broadcast(F, scratch[sc]), a0);
-            a1 = t1.fma(FloatVector.broadcast(F, scratch[s1 + sc]), a1);
-            a2 = t2.fma(FloatVector.broadcast(F, scratch[s2 + sc]), a2);
-            a3 = t3.fma(FloatVector.broadcast(F, scratch[s3 + sc]), a3);
+            a1 = t1.fma(FloatVector.broadcast(F, scratch[sc + 1]), a1);
+            a2 = t2.fma(FloatVector.broadcast(F, scratch[sc + 2]), a2);
+            a3 = t3.fma(FloatVector.broadcast(F, scratch[sc + 3]), a3);
         }
-        out[0] = a0.reduceLanes(VectorOperators.ADD) + partialBlock(codes, r0, codeStep, scales, scaleAt, scaleStep, k, x, xo);
-        out[1] = a1.reduceLanes(VectorOperators.ADD) + partialBlock(codes, r1, codeStep, scales, scaleAt + scaleRow, scaleStep, k, x, xo);
-        out[2] = a2.reduceLanes(VectorOperators.ADD) + partialBlock(codes, r2, codeStep, scales, scaleAt + 2 * scaleRow, scaleStep, k, x, xo);
-        out[3] = a3.reduceLanes(VectorOperators.ADD) + partialBlock(codes, r3, codeStep, scales, scaleAt + 3 * scaleRow, scaleStep, k, x, xo);
+        out[0] = a0.reduceLanes(VectorOperators.ADD) + partialBlock(codes, r0, codeStep, scales, scaleAt, 8, k, x, xo);
+        out[1] = a1.reduceLanes(VectorOperators.ADD) + partialBlock(codes, r1, codeStep, scales, scaleAt + 2, 8, k, x, xo);
+        out[2] = a2.reduceLanes(VectorOperators.ADD) + partialBlock(codes, r2, codeStep, scales, scaleAt + 4, 8, k, x, xo);
+        out[3] = a3.reduceLanes(VectorOperators.ADD) + partialBlock(codes, r3, codeStep, scales, scaleAt + 6, 8, k, x, xo);
     }
 
     /** The first {@code count} whole blocks of a row as floats into {@code out[o..]} (bit-identical to the scalar dequantizer). */

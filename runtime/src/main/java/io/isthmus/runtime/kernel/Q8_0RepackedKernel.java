@@ -38,8 +38,7 @@ final class Q8_0RepackedKernel {
                 if (scratch == null) {
                     scratch = new float[Q8_0Repacked.GROUP * Q8_0Repacked.blocks(k)];
                 }
-                Q8_0Dots.rows4(codes, w.codeAt(row), BLOCK, CODE_STEP, scales, w.scaleAt(row), 2, SCALE_STEP,
-                        k, x, xo, scratch, out);
+                Q8_0Dots.rows4(codes, w.codeAt(row), scales, w.scaleAt(row), k, x, xo, scratch, out);
             }
         }, w.rows(), k, x, xOff, m, y, yOff, rowFrom, rowTo);
     }
