@@ -4,37 +4,38 @@ import static io.isthmus.runtime.kernel.VectorSettings.B;
 import static io.isthmus.runtime.kernel.VectorSettings.F;
 import static io.isthmus.runtime.kernel.VectorSettings.LANES;
 
+import io.isthmus.runtime.tensor.GgmlType;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * The Q8_0 dot products (blocks of 32 int8 codes times an f16 scale), for any placement of the
- * blocks: a row's block b has its codes at {@code codeAt + b·codeStep} of {@code codes} and its
- * scale at {@code scaleAt + b·scaleStep} of {@code scales}. GGUF interleaves the two (one segment,
- * both steps 34, codes 2 bytes after the scale, {@link Q8_0Kernel}); {@link Q8_0Repacked} keeps
- * the blocks of four rows side by side (steps 128 and 8), and {@link #rows4} multiplies such a
- * group at once. Codes widen to floats in registers. A row's partial last block (a length not a
- * multiple of 32) is summed by a scalar loop.
+ * The Q8_0 dot products (blocks of 32 int8 codes times an f16 scale, the block's head), for any
+ * placement of the blocks ({@link BlockDots}): GGUF interleaves scale and codes (34 bytes a block);
+ * {@link RowGroupMatrix} keeps the blocks of four rows side by side (steps 128 and 8), and
+ * {@link #rows4} multiplies such a group at once. Codes widen to floats in registers.
  *
  * <p>No helper takes or returns vectors: one that C2 declines to inline boxes them (see
  * {@link F16Kernel}).
  */
-final class Q8_0Dots {
+final class Q8_0Dots extends BlockDots {
 
     static final int BLOCK = 32;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Float vectors per byte-vector load (2 at 128 bits, else 1). */
     private static final int PARTS = B.length() / LANES;
 
+    static final Q8_0Dots INSTANCE = new Q8_0Dots();
+
     private Q8_0Dots() {
+        super(GgmlType.Q8_0, 0, 2, 2, BLOCK);
     }
 
     /** Σ_c W[c]·x[xo + c] over one row's {@code k} columns. */
-    static float dot1(MemorySegment codes, long codeAt, int codeStep, MemorySegment scales, long scaleAt, int scaleStep,
+    @Override
+    float dot1(MemorySegment codes, long codeAt, int codeStep, MemorySegment heads, long headAt, int headStep,
                       int k, float[] x, int xo) {
         int full = k / BLOCK;
         // blocks in pairs, each pair's two sums and scalings in separate chains: one chain of
@@ -56,9 +57,9 @@ final class Q8_0Dots {
                     s1 = ((FloatVector) c1.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, c + BLOCK), s1);
                 }
             }
-            long d0 = scaleAt + (long) b * scaleStep;
-            a0 = s0.fma(FloatVector.broadcast(F, Dequantize.f16(scales, d0)), a0);
-            a1 = s1.fma(FloatVector.broadcast(F, Dequantize.f16(scales, d0 + scaleStep)), a1);
+            long d0 = headAt + (long) b * headStep;
+            a0 = s0.fma(FloatVector.broadcast(F, Dequantize.f16(heads, d0)), a0);
+            a1 = s1.fma(FloatVector.broadcast(F, Dequantize.f16(heads, d0 + headStep)), a1);
         }
         if (b < full) { // an odd block count: the last whole block alone
             long q0 = codeAt + (long) b * codeStep;
@@ -70,19 +71,20 @@ final class Q8_0Dots {
                     s0 = ((FloatVector) c0.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, xc + j + p * LANES), s0);
                 }
             }
-            a0 = s0.fma(FloatVector.broadcast(F, Dequantize.f16(scales, scaleAt + (long) b * scaleStep)), a0);
+            a0 = s0.fma(FloatVector.broadcast(F, Dequantize.f16(heads, headAt + (long) b * headStep)), a0);
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD) + partialBlock(codes, codeAt, codeStep, scales, scaleAt, scaleStep, k, x, xo);
+        return a0.add(a1).reduceLanes(VectorOperators.ADD) + partialBlock(codes, codeAt, codeStep, heads, headAt, headStep, k, x, xo);
     }
 
     /** One row with four x rows at once, results in {@code out[0..3]}: the decoded weights are scaled once and shared. */
-    static void dot4(MemorySegment codes, long codeAt, int codeStep, MemorySegment scales, long scaleAt, int scaleStep,
+    @Override
+    void dot4(MemorySegment codes, long codeAt, int codeStep, MemorySegment heads, long headAt, int headStep,
                      int k, float[] x, int x0, int x1, int x2, int x3, float[] out) {
         int full = k / BLOCK;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < full; b++) {
             long q = codeAt + (long) b * codeStep;
-            FloatVector d = FloatVector.broadcast(F, Dequantize.f16(scales, scaleAt + (long) b * scaleStep));
+            FloatVector d = FloatVector.broadcast(F, Dequantize.f16(heads, headAt + (long) b * headStep));
             int c = b * BLOCK;
             for (int j = 0; j < BLOCK; j += B.length()) {
                 ByteVector cv = ByteVector.fromMemorySegment(B, codes, q + j, LE);
@@ -96,24 +98,23 @@ final class Q8_0Dots {
                 }
             }
         }
-        out[0] = a0.reduceLanes(VectorOperators.ADD) + partialBlock(codes, codeAt, codeStep, scales, scaleAt, scaleStep, k, x, x0);
-        out[1] = a1.reduceLanes(VectorOperators.ADD) + partialBlock(codes, codeAt, codeStep, scales, scaleAt, scaleStep, k, x, x1);
-        out[2] = a2.reduceLanes(VectorOperators.ADD) + partialBlock(codes, codeAt, codeStep, scales, scaleAt, scaleStep, k, x, x2);
-        out[3] = a3.reduceLanes(VectorOperators.ADD) + partialBlock(codes, codeAt, codeStep, scales, scaleAt, scaleStep, k, x, x3);
+        out[0] = a0.reduceLanes(VectorOperators.ADD) + partialBlock(codes, codeAt, codeStep, heads, headAt, headStep, k, x, x0);
+        out[1] = a1.reduceLanes(VectorOperators.ADD) + partialBlock(codes, codeAt, codeStep, heads, headAt, headStep, k, x, x1);
+        out[2] = a2.reduceLanes(VectorOperators.ADD) + partialBlock(codes, codeAt, codeStep, heads, headAt, headStep, k, x, x2);
+        out[3] = a3.reduceLanes(VectorOperators.ADD) + partialBlock(codes, codeAt, codeStep, heads, headAt, headStep, k, x, x3);
     }
 
     /**
-     * A group of four rows stored block by block ({@link Q8_0Repacked}: block b of row r has its
-     * codes at {@code codeAt + 128·b + 32·r} and its scale at {@code scaleAt + 8·b + 2·r}), each
-     * with the one x row at {@code xo}, results in {@code out[0..3]}: one stream of codes, every
-     * slice of x loaded once for the four rows, and the group's scales converted to floats into
-     * {@code scratch} (at least 4 × blocks floats) in one vector pass before the loop.
+     * A group of four rows (codes at {@code codeAt + 128·b + 32·r}, scales at {@code headAt + 8·b + 2·r}):
+     * one stream of codes, every slice of x loaded once for the four rows, and the group's scales
+     * converted to floats into {@code scratch} in one vector pass before the loop.
      */
-    static void rows4(MemorySegment codes, long codeAt, MemorySegment scales, long scaleAt,
-                      int k, float[] x, int xo, float[] scratch, float[] out) {
+    @Override
+    void rows4(MemorySegment codes, long codeAt, MemorySegment heads, long headAt, int k, float[] x, int xo,
+               float[] scratch, float[] out) {
         int full = k / BLOCK;
         int codeStep = 4 * BLOCK;
-        F16Kernel.decode(scales, scaleAt, 4 * Math.ceilDiv(k, BLOCK), scratch, 0); // row r's block b at 4·b + r
+        F16Kernel.decode(heads, headAt, 4 * Math.ceilDiv(k, BLOCK), scratch, 0); // row r's block b at 4·b + r
         long r0 = codeAt, r1 = r0 + BLOCK, r2 = r1 + BLOCK, r3 = r2 + BLOCK;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < full; b++) {
@@ -139,18 +140,24 @@ final class Q8_0Dots {
             a2 = t2.fma(FloatVector.broadcast(F, scratch[sc + 2]), a2);
             a3 = t3.fma(FloatVector.broadcast(F, scratch[sc + 3]), a3);
         }
-        out[0] = a0.reduceLanes(VectorOperators.ADD) + partialBlock(codes, r0, codeStep, scales, scaleAt, 8, k, x, xo);
-        out[1] = a1.reduceLanes(VectorOperators.ADD) + partialBlock(codes, r1, codeStep, scales, scaleAt + 2, 8, k, x, xo);
-        out[2] = a2.reduceLanes(VectorOperators.ADD) + partialBlock(codes, r2, codeStep, scales, scaleAt + 4, 8, k, x, xo);
-        out[3] = a3.reduceLanes(VectorOperators.ADD) + partialBlock(codes, r3, codeStep, scales, scaleAt + 6, 8, k, x, xo);
+        out[0] = a0.reduceLanes(VectorOperators.ADD) + partialBlock(codes, r0, codeStep, heads, headAt, 8, k, x, xo);
+        out[1] = a1.reduceLanes(VectorOperators.ADD) + partialBlock(codes, r1, codeStep, heads, headAt + 2, 8, k, x, xo);
+        out[2] = a2.reduceLanes(VectorOperators.ADD) + partialBlock(codes, r2, codeStep, heads, headAt + 4, 8, k, x, xo);
+        out[3] = a3.reduceLanes(VectorOperators.ADD) + partialBlock(codes, r3, codeStep, heads, headAt + 6, 8, k, x, xo);
+    }
+
+    @Override
+    int rows4Scratch(int k) {
+        return 4 * Math.ceilDiv(k, BLOCK);
     }
 
     /** The first {@code count} whole blocks of a row as floats into {@code out[o..]} (bit-identical to the scalar dequantizer). */
-    static void decode(MemorySegment codes, long codeAt, int codeStep, MemorySegment scales, long scaleAt, int scaleStep,
+    @Override
+    void decode(MemorySegment codes, long codeAt, int codeStep, MemorySegment heads, long headAt, int headStep,
                        int count, float[] out, int o) {
         for (int b = 0; b < count; b++) {
             long q = codeAt + (long) b * codeStep;
-            float d = Dequantize.f16(scales, scaleAt + (long) b * scaleStep);
+            float d = Dequantize.f16(heads, headAt + (long) b * headStep);
             int ob = o + b * BLOCK;
             for (int j = 0; j < BLOCK; j += B.length()) {
                 ByteVector cv = ByteVector.fromMemorySegment(B, codes, q + j, LE);
@@ -159,21 +166,5 @@ final class Q8_0Dots {
                 }
             }
         }
-    }
-
-    /** Σ W·x over the {@code k % 32} columns of the row's partial last block (0 when it has none). */
-    private static float partialBlock(MemorySegment codes, long codeAt, int codeStep, MemorySegment scales, long scaleAt,
-                                      int scaleStep, int k, float[] x, int xo) {
-        int rest = k % BLOCK;
-        if (rest == 0) {
-            return 0;
-        }
-        int full = k / BLOCK;
-        long q = codeAt + (long) full * codeStep;
-        float s = 0;
-        for (int c = 0, xc = xo + full * BLOCK; c < rest; c++) {
-            s += codes.get(ValueLayout.JAVA_BYTE, q + c) * x[xc + c];
-        }
-        return s * Dequantize.f16(scales, scaleAt + (long) full * scaleStep);
     }
 }

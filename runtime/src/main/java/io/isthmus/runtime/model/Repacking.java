@@ -1,8 +1,7 @@
 package io.isthmus.runtime.model;
 
-import io.isthmus.runtime.kernel.Q8_0Repacked;
+import io.isthmus.runtime.kernel.RowGroupMatrix;
 import io.isthmus.runtime.kernel.WeightMatrix;
-import io.isthmus.runtime.tensor.GgmlType;
 import io.isthmus.runtime.tensor.Tensor;
 
 import java.lang.foreign.Arena;
@@ -10,9 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Copies a model's Q8_0 matrices out of the file's mapping into {@link Q8_0Repacked} once at load:
- * the same bytes in a layout whose kernel decodes faster (on this project's Zen 5 VM, decode of
- * prose-llama-35m q8_0 at 2 threads: see README). The token embedding stays mapped unless it is
+ * Copies a model's Q8_0 and Q4_0 matrices out of the file's mapping into {@link RowGroupMatrix}
+ * once at load: the same bytes in a layout whose kernels decode faster (on this project's Zen 5 VM,
+ * decode of prose-llama-35m at 2 threads: see README). The token embedding stays mapped unless it is
  * also the output projection (tied): lookups read a row now and then, not the whole matrix.
  * The copy is made by the calling thread, so a rank bound to a NUMA node gets it there.
  *
@@ -25,12 +24,12 @@ public final class Repacking {
     private Repacking() {
     }
 
-    /** Whether models repack their Q8_0 matrices (unless {@code -Disthmus.repack=false}). */
+    /** Whether models repack their matrices (unless {@code -Disthmus.repack=false}). */
     public static boolean enabled() {
         return ENABLED;
     }
 
-    /** {@code weights} with their Q8_0 matrices repacked; closing the result closes {@code weights}. */
+    /** {@code weights} with their Q8_0 and Q4_0 matrices repacked; closing the result closes {@code weights}. */
     public static ModelWeights apply(ModelWeights weights) {
         if (!ENABLED) {
             return weights;
@@ -42,8 +41,8 @@ public final class Repacking {
         try {
             for (Tensor t : weights.tensors().values()) {
                 boolean lookupOnly = t.name().equals("token_embd.weight") && !tied;
-                if (ModelWeights.isMatrix(t) && t.type() == GgmlType.Q8_0 && !lookupOnly) {
-                    packed.put(t.name(), Q8_0Repacked.of(t, arena));
+                if (ModelWeights.isMatrix(t) && RowGroupMatrix.supports(t.type()) && !lookupOnly) {
+                    packed.put(t.name(), RowGroupMatrix.of(t, arena));
                 } else {
                     tensors.put(t.name(), t);
                 }

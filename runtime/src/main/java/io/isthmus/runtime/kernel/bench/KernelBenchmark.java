@@ -2,7 +2,7 @@ package io.isthmus.runtime.kernel.bench;
 
 import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.kernel.ComputePool;
-import io.isthmus.runtime.kernel.Q8_0Repacked;
+import io.isthmus.runtime.kernel.RowGroupMatrix;
 import io.isthmus.runtime.kernel.TensorMatrix;
 import io.isthmus.runtime.model.Repacking;
 import io.isthmus.runtime.kernel.WeightMatrix;
@@ -99,9 +99,9 @@ public final class KernelBenchmark {
                 try (Arena weights = Arena.ofShared()) {
                     WeightMatrix w = makeWeights(weights, format, values, rows, cols, rnd);
                     WeightMatrix[] rotation = copies(w, weights);
-                    if (w instanceof TensorMatrix t && t.type() == GgmlType.Q8_0 && Repacking.enabled()) { // as models load it
+                    if (w instanceof TensorMatrix t && RowGroupMatrix.supports(t.type()) && Repacking.enabled()) { // as models load it
                         for (int i = 0; i < rotation.length; i++) {
-                            rotation[i] = Q8_0Repacked.of(((TensorMatrix) rotation[i]).tensor(), weights);
+                            rotation[i] = RowGroupMatrix.of(((TensorMatrix) rotation[i]).tensor(), weights);
                         }
                     }
                     double[] seconds = timeGemv(pool, rotation, x, y);

@@ -10,42 +10,45 @@ import io.isthmus.runtime.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.Random;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** {@link Q8_0Repacked} holds the GGUF tensor's values and passes the checks every packed format must. */
-class Q8_0RepackedTest {
+/** {@link RowGroupMatrix} holds the GGUF tensor's values and passes the checks every packed format must. */
+class RowGroupMatrixTest {
 
     private static final int[] KS = {172, 64, 256 + 32, 33, 1000, 512};
     private static final int[] NS = {7, 173, 16};
 
-    @Test
-    void productsMatchTheScalarReferenceForOddShapesAndRowRanges() {
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    void productsMatchTheScalarReferenceForOddShapesAndRowRanges(GgmlType type) {
         Random rnd = new Random(5);
         try (Arena arena = Arena.ofConfined()) {
             for (int k : KS) {
                 for (int n : NS) {
-                    Tensor t = Quantize.quantize(arena, "w", GgmlType.Q8_0, Reference.gaussian(rnd, n * k, 0.05), 0, n, k);
-                    Q8_0Repacked w = Q8_0Repacked.of(t, arena);
+                    Tensor t = Quantize.quantize(arena, "w", type, Reference.gaussian(rnd, n * k, 0.05), 0, n, k);
+                    RowGroupMatrix w = RowGroupMatrix.of(t, arena);
                     assertArrayEquals(TensorMatrix.of(t).dequantizeAll(), w.dequantizeAll()); // so w's reference is t's
                     for (int m : PackedMatrixChecks.MS) {
-                        PackedMatrixChecks.check(w, m, 0, n, rnd, "q8_0 repacked");
-                        PackedMatrixChecks.check(w, m, 1, n - 1, rnd, "q8_0 repacked"); // range ends not multiples of four
-                        PackedMatrixChecks.check(w, m, 3, Math.min(n, 5 + n / 2), rnd, "q8_0 repacked");
+                        PackedMatrixChecks.check(w, m, 0, n, rnd, type + " grouped");
+                        PackedMatrixChecks.check(w, m, 1, n - 1, rnd, type + " grouped"); // range ends not multiples of four
+                        PackedMatrixChecks.check(w, m, 3, Math.min(n, 5 + n / 2), rnd, type + " grouped");
                     }
                 }
             }
         }
     }
 
-    @Test
-    void holdsTheSameValuesAndBytesAsTheGgufTensor() {
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    void holdsTheSameValuesAndBytesAsTheGgufTensor(GgmlType type) {
         Random rnd = new Random(6);
         try (Arena arena = Arena.ofConfined()) {
             for (int k : KS) {
-                Tensor t = Quantize.quantize(arena, "w", GgmlType.Q8_0, Reference.gaussian(rnd, 9 * k, 0.05), 0, 9, k);
-                Q8_0Repacked w = Q8_0Repacked.of(t, arena);
+                Tensor t = Quantize.quantize(arena, "w", type, Reference.gaussian(rnd, 9 * k, 0.05), 0, 9, k);
+                RowGroupMatrix w = RowGroupMatrix.of(t, arena);
                 assertEquals(t.byteSize(), w.byteSize());
-                assertEquals("q8_0", w.format());
+                assertEquals(type.name().toLowerCase(), w.format());
                 TensorMatrix plain = TensorMatrix.of(t);
                 float[] want = new float[k + 3], scalar = new float[k + 3], vector = new float[k + 3];
                 for (int r = 0; r < 9; r++) {
@@ -59,13 +62,14 @@ class Q8_0RepackedTest {
         }
     }
 
-    @Test
-    void slicesHoldTheSlicedValues() {
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    void slicesHoldTheSlicedValues(GgmlType type) {
         Random rnd = new Random(8);
         try (Arena arena = Arena.ofConfined()) {
             int n = 11, k = 32 * 5 + 12; // a partial last block
-            Tensor t = Quantize.quantize(arena, "w", GgmlType.Q8_0, Reference.gaussian(rnd, n * k, 0.05), 0, n, k);
-            Q8_0Repacked w = Q8_0Repacked.of(t, arena);
+            Tensor t = Quantize.quantize(arena, "w", type, Reference.gaussian(rnd, n * k, 0.05), 0, n, k);
+            RowGroupMatrix w = RowGroupMatrix.of(t, arena);
             PackedMatrixChecks.slicesMatch(w, arena, rnd); // rows from 3: a copy, not a group's start
             float[] all = w.dequantizeAll();
             for (int[] r : new int[][] {{4, 7}, {8, 3}}) { // views, their last group partial
@@ -74,7 +78,7 @@ class Q8_0RepackedTest {
                 PackedMatrixChecks.kernelMatchesReference(rows, rnd);
             }
             assertThrows(IllegalArgumentException.class, () -> w.sliceColumns(16, 32, arena));
-            assertThrows(IllegalArgumentException.class, () -> Q8_0Repacked.of(
+            assertThrows(IllegalArgumentException.class, () -> RowGroupMatrix.of(
                     Quantize.quantize(arena, "f", GgmlType.F16, new float[64], 0, 2, 32), arena));
         }
     }

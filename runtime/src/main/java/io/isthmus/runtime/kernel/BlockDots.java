@@ -1,0 +1,111 @@
+package io.isthmus.runtime.kernel;
+
+import io.isthmus.runtime.tensor.GgmlType;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The products of a GGUF block type for any placement of its blocks. A block's bytes split into a
+ * head (its scales) and its codes; row block b has its codes at {@code codeAt + b·codeStep} of
+ * {@code codes} and its head at {@code headAt + b·headStep} of {@code heads}. GGUF keeps both in
+ * one segment, block after block ({@link BlockKernel}: both steps the block size in bytes);
+ * {@link RowGroupMatrix} keeps four rows' codes side by side and their heads apart, and multiplies
+ * such a group by one x row at once through {@link #rows4}. A row's partial last block (a length not
+ * a multiple of the block size) is summed from the scalar dequantizer.
+ *
+ * <p>Steps that are arguments rather than constants cost the one-row products: C2 cannot take the
+ * segment bounds checks out of a loop whose stride it does not know (Q4_0 in GGUF's layout, one
+ * core, a matrix in L2: 12-14 GB/s against 16 with the block size a constant). {@link #rows4}, which
+ * decode runs through, has its group's steps as constants; the others serve prefill tiles, the rows
+ * at the ends of a thread's range, and matrices kept in GGUF's layout ({@code -Disthmus.repack=false}).
+ */
+abstract class BlockDots {
+
+    final GgmlType type;
+    /** Where the head and the codes lie within a GGUF block, and how long each is. */
+    final int headOffset, headBytes, codeOffset, codeBytes;
+
+    BlockDots(GgmlType type, int headOffset, int headBytes, int codeOffset, int codeBytes) {
+        if (headBytes + codeBytes != type.blockBytes()) {
+            throw new IllegalArgumentException(type + ": head and codes must make up its " + type.blockBytes() + "-byte block");
+        }
+        this.type = type;
+        this.headOffset = headOffset;
+        this.headBytes = headBytes;
+        this.codeOffset = codeOffset;
+        this.codeBytes = codeBytes;
+    }
+
+    /** The block type's products, or null when it has none here. */
+    static BlockDots of(GgmlType type) {
+        return switch (type) {
+            case Q8_0 -> Q8_0Dots.INSTANCE;
+            case Q4_0 -> Q4_0Dots.INSTANCE;
+            default -> null;
+        };
+    }
+
+    /** Σ_c W[c]·x[xo + c] over one row's {@code k} columns. */
+    abstract float dot1(MemorySegment codes, long codeAt, int codeStep, MemorySegment heads, long headAt, int headStep,
+                        int k, float[] x, int xo);
+
+    /** One row with four x rows at once, results in {@code out[0..3]}. */
+    abstract void dot4(MemorySegment codes, long codeAt, int codeStep, MemorySegment heads, long headAt, int headStep,
+                       int k, float[] x, int x0, int x1, int x2, int x3, float[] out);
+
+    /** The first {@code count} whole blocks of a row as floats into {@code out[o..]}, bit-identical to the scalar dequantizer. */
+    abstract void decode(MemorySegment codes, long codeAt, int codeStep, MemorySegment heads, long headAt, int headStep,
+                         int count, float[] out, int o);
+
+    /**
+     * Four rows stored as {@link RowGroupMatrix} groups them (row r's block b: codes at
+     * {@code codeAt + 4·codeBytes·b + codeBytes·r}, head at {@code headAt + 4·headBytes·b + headBytes·r}),
+     * each with the one x row at {@code xo}, results in {@code out[0..3]}; {@code scratch} holds at
+     * least {@link #rows4Scratch} floats, prepared for this x row by {@link #prepareRows4}. This default takes the rows one by one; a type whose kernel
+     * shares the x loads across the group overrides it.
+     */
+    void rows4(MemorySegment codes, long codeAt, MemorySegment heads, long headAt, int k, float[] x, int xo,
+               float[] scratch, float[] out) {
+        for (int r = 0; r < 4; r++) {
+            out[r] = dot1(codes, codeAt + (long) r * codeBytes, 4 * codeBytes, heads, headAt + (long) r * headBytes,
+                    4 * headBytes, k, x, xo);
+        }
+    }
+
+    /**
+     * Whatever {@link #rows4} needs from the x row at {@code xo} before it multiplies groups by it, into
+     * {@code scratch} (once per x row, for all the groups it meets): nothing, unless overridden.
+     */
+    void prepareRows4(float[] x, int xo, int k, float[] scratch) {
+    }
+
+    /** Floats of scratch {@link #rows4} needs for rows of {@code k} columns. */
+    int rows4Scratch(int k) {
+        return 0;
+    }
+
+    /** Block {@code b} of a row as {@code blockSize} floats into {@code out[o..]}, through the scalar dequantizer. */
+    final void dequantizeBlock(MemorySegment codes, long codeAt, MemorySegment heads, long headAt, float[] out, int o) {
+        MemorySegment block = MemorySegment.ofArray(new byte[type.blockBytes()]); // the block reassembled in GGUF's layout
+        MemorySegment.copy(heads, headAt, block, headOffset, headBytes);
+        MemorySegment.copy(codes, codeAt, block, codeOffset, codeBytes);
+        Dequantize.block(type, block, 0, out, o);
+    }
+
+    /** Σ W·x over the columns of the row's partial last block (0 when it has none). */
+    final float partialBlock(MemorySegment codes, long codeAt, int codeStep, MemorySegment heads, long headAt, int headStep,
+                             int k, float[] x, int xo) {
+        int bs = type.blockSize();
+        int rest = k % bs;
+        if (rest == 0) {
+            return 0;
+        }
+        long full = k / bs;
+        float[] v = new float[bs];
+        dequantizeBlock(codes, codeAt + full * codeStep, heads, headAt + full * headStep, v, 0);
+        float s = 0;
+        for (int c = 0, xc = xo + k - rest; c < rest; c++) {
+            s += v[c] * x[xc + c];
+        }
+        return s;
+    }
+}

@@ -1,0 +1,213 @@
+package io.isthmus.runtime.kernel;
+
+import io.isthmus.runtime.tensor.GgmlType;
+import io.isthmus.runtime.tensor.Tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * A block-quantized GGUF matrix (Q8_0, Q4_0) copied out of the file's row-by-row blocks into
+ * groups of four rows whose blocks lie side by side, as llama.cpp's repacked CPU formats do: for
+ * each group and block, the four rows' codes, and apart from the codes the four rows' block heads
+ * (their scales) in the same order. The values and the bytes a product reads are the GGUF
+ * tensor's; what changes is that a decode step, which multiplies four rows by one x row at a time
+ * ({@link BlockDots#rows4}), reads one aligned stream instead of four, loads each slice of x once
+ * for the four rows, and converts the group's scales in one vector pass. Rows past the last full
+ * group are zeros.
+ */
+public final class RowGroupMatrix implements WeightMatrix {
+
+    /** Rows stored side by side. */
+    static final int GROUP = 4;
+
+    private final String name;
+    private final int rows;
+    private final int cols;
+    private final BlockDots dots;
+    private final int blocks;       // per row
+    private final MemorySegment codes; // groups × blocks × GROUP × codeBytes
+    private final MemorySegment heads; // groups × blocks × GROUP × headBytes
+
+    private RowGroupMatrix(String name, int rows, int cols, BlockDots dots, MemorySegment codes, MemorySegment heads) {
+        this.name = name;
+        this.rows = rows;
+        this.cols = cols;
+        this.dots = dots;
+        this.blocks = Math.ceilDiv(cols, dots.type.blockSize());
+        this.codes = codes;
+        this.heads = heads;
+    }
+
+    /** Whether matrices of {@code type} can be grouped. */
+    public static boolean supports(GgmlType type) {
+        return BlockDots.of(type) != null;
+    }
+
+    /** A matrix of a {@link #supports supported} type, copied into memory from {@code arena}. */
+    public static RowGroupMatrix of(Tensor t, Arena arena) {
+        BlockDots dots = BlockDots.of(t.type());
+        if (dots == null || t.shape().length != 2) {
+            throw new IllegalArgumentException("only a Q8_0 or Q4_0 matrix groups its rows, not " + t);
+        }
+        RowGroupMatrix g = allocate(t.name(), t.rows(), t.cols(), dots, arena);
+        MemorySegment src = t.data();
+        int blockBytes = t.type().blockBytes();
+        for (int r = 0; r < t.rows(); r++) {
+            for (int b = 0; b < g.blocks; b++) {
+                long at = r * t.rowBytes() + (long) b * blockBytes;
+                MemorySegment.copy(src, at + dots.headOffset, g.heads, g.headAt(r) + g.headStep() * b, dots.headBytes);
+                MemorySegment.copy(src, at + dots.codeOffset, g.codes, g.codeAt(r) + g.codeStep() * b, dots.codeBytes);
+            }
+        }
+        return g;
+    }
+
+    private static RowGroupMatrix allocate(String name, int rows, int cols, BlockDots dots, Arena arena) {
+        long rowBlocks = (long) Math.ceilDiv(rows, GROUP) * GROUP * Math.ceilDiv(cols, dots.type.blockSize());
+        return new RowGroupMatrix(name, rows, cols, dots, arena.allocate(rowBlocks * dots.codeBytes, 64),
+                arena.allocate(rowBlocks * dots.headBytes, 64));
+    }
+
+    /** Bytes from one of a row's blocks of codes to the next. */
+    private long codeStep() {
+        return (long) GROUP * dots.codeBytes;
+    }
+
+    private long headStep() {
+        return (long) GROUP * dots.headBytes;
+    }
+
+    /** Byte offset of row r's first codes in {@code codes}. */
+    private long codeAt(int r) {
+        return ((long) (r / GROUP) * blocks * GROUP + r % GROUP) * dots.codeBytes;
+    }
+
+    /** Byte offset of row r's first head in {@code heads}. */
+    private long headAt(int r) {
+        return ((long) (r / GROUP) * blocks * GROUP + r % GROUP) * dots.headBytes;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    @Override
+    public int cols() {
+        return cols;
+    }
+
+    @Override
+    public String format() {
+        return dots.type.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    @Override
+    public long byteSize() {
+        return (long) rows * blocks * dots.type.blockBytes();
+    }
+
+    @Override
+    public void matmul(float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo) {
+        int codeStep = (int) codeStep(), headStep = (int) headStep();
+        RowTiles.matmul(new RowTiles.RowDots() {
+            private float[] scratch;
+            private int preparedFor = -1; // the x row scratch was prepared for
+
+            @Override
+            public float dot1(int row, float[] xs, int xo) {
+                return dots.dot1(codes, codeAt(row), codeStep, heads, headAt(row), headStep, cols, xs, xo);
+            }
+
+            @Override
+            public void dot4(int row, float[] xs, int x0, int x1, int x2, int x3, float[] out) {
+                dots.dot4(codes, codeAt(row), codeStep, heads, headAt(row), headStep, cols, xs, x0, x1, x2, x3, out);
+            }
+
+            @Override
+            public void rows4(int row, float[] xs, int xo, float[] out) { // row starts a group
+                if (scratch == null) {
+                    scratch = new float[dots.rows4Scratch(cols)];
+                }
+                if (preparedFor != xo) {
+                    dots.prepareRows4(xs, xo, cols, scratch);
+                    preparedFor = xo;
+                }
+                dots.rows4(codes, codeAt(row), heads, headAt(row), cols, xs, xo, scratch, out);
+            }
+        }, rows, cols, x, xOff, m, y, yOff, rowFrom, rowTo);
+    }
+
+    @Override
+    public void dequantizeRow(int row, float[] out, int off) {
+        Objects.checkIndex(row, rows);
+        int bs = dots.type.blockSize();
+        float[] block = new float[bs];
+        for (int b = 0; b < blocks; b++) {
+            dots.dequantizeBlock(codes, codeAt(row) + codeStep() * b, heads, headAt(row) + headStep() * b, block, 0);
+            System.arraycopy(block, 0, out, off + b * bs, Math.min(bs, cols - b * bs));
+        }
+    }
+
+    @Override
+    public void decodeRow(int row, float[] out, int off) {
+        Objects.checkIndex(row, rows);
+        int bs = dots.type.blockSize();
+        int full = cols / bs;
+        dots.decode(codes, codeAt(row), (int) codeStep(), heads, headAt(row), (int) headStep(), full, out, off);
+        if (full < blocks) {
+            float[] block = new float[bs];
+            dots.dequantizeBlock(codes, codeAt(row) + codeStep() * full, heads, headAt(row) + headStep() * full, block, 0);
+            System.arraycopy(block, 0, out, off + full * bs, cols - full * bs);
+        }
+    }
+
+    @Override
+    public int columnGrain() {
+        return dots.type.blockSize();
+    }
+
+    /** A view when {@code from} starts a group of four; otherwise the rows are copied (into memory the GC frees). */
+    @Override
+    public RowGroupMatrix sliceRows(int from, int count) {
+        Objects.checkFromIndexSize(from, count, rows);
+        if (from % GROUP != 0) {
+            return copy(from, count, 0, cols, Arena.ofAuto());
+        }
+        long first = from / GROUP, groups = Math.ceilDiv(count, GROUP);
+        long groupCodes = blocks * codeStep(), groupHeads = blocks * headStep();
+        return new RowGroupMatrix(name, count, cols, dots, codes.asSlice(first * groupCodes, groups * groupCodes),
+                heads.asSlice(first * groupHeads, groups * groupHeads));
+    }
+
+    @Override
+    public RowGroupMatrix sliceColumns(int from, int count, Arena arena) {
+        Objects.checkFromIndexSize(from, count, cols);
+        int bs = dots.type.blockSize();
+        if (from % bs != 0 || (count % bs != 0 && from + count != cols)) {
+            throw new IllegalArgumentException("columns [" + from + ", " + (from + count) + ") of " + name
+                    + " break its blocks of " + bs);
+        }
+        return copy(0, rows, from, count, arena);
+    }
+
+    /** Rows {@code [row0, row0 + count)} and columns {@code [col0, col0 + width)} (col0 a block's first) as a new matrix. */
+    private RowGroupMatrix copy(int row0, int count, int col0, int width, Arena arena) {
+        RowGroupMatrix g = allocate(name, count, width, dots, arena);
+        int first = col0 / dots.type.blockSize();
+        for (int r = 0; r < count; r++) {
+            for (int b = 0; b < g.blocks; b++) {
+                MemorySegment.copy(codes, codeAt(row0 + r) + codeStep() * (first + b), g.codes, g.codeAt(r) + codeStep() * b, dots.codeBytes);
+                MemorySegment.copy(heads, headAt(row0 + r) + headStep() * (first + b), g.heads, g.headAt(r) + headStep() * b, dots.headBytes);
+            }
+        }
+        return g;
+    }
+}
