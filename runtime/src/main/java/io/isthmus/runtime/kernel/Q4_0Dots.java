@@ -151,14 +151,14 @@ final class Q4_0Dots extends BlockDots {
         int full = k / BLOCK;
         for (int b = 0; b < full; b++) {
             int c = b * BLOCK;
-            float sum = 0;
-            for (int i = 0; i < BLOCK / 2; i++) {
-                float lo = x[xo + c + i], hi = x[xo + c + BLOCK / 2 + i];
-                scratch[c + i] = lo;
-                scratch[c + BLOCK / 2 + i] = hi - 16 * lo;
-                sum += lo + hi;
+            FloatVector sum = FloatVector.zero(F);
+            for (int j = 0; j < BLOCK / 2; j += LANES) {
+                FloatVector lo = FloatVector.fromArray(F, x, xo + c + j), hi = FloatVector.fromArray(F, x, xo + c + BLOCK / 2 + j);
+                lo.intoArray(scratch, c + j);
+                hi.sub(lo.mul(16f)).intoArray(scratch, c + BLOCK / 2 + j); // 16·lo is exact
+                sum = sum.add(lo).add(hi);
             }
-            scratch[full * BLOCK + b] = -8 * sum / LANES;
+            scratch[full * BLOCK + b] = -8 * sum.reduceLanes(VectorOperators.ADD) / LANES;
         }
     }
 

@@ -5,6 +5,7 @@ import io.isthmus.runtime.tensor.Tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -49,7 +50,7 @@ public final class RowGroupMatrix implements WeightMatrix {
     public static RowGroupMatrix of(Tensor t, Arena arena) {
         BlockDots dots = BlockDots.of(t.type());
         if (dots == null || t.shape().length != 2) {
-            throw new IllegalArgumentException("only a Q8_0 or Q4_0 matrix groups its rows, not " + t);
+            throw new IllegalArgumentException("no four-row group layout for " + t);
         }
         RowGroupMatrix g = allocate(t.name(), t.rows(), t.cols(), dots, arena);
         MemorySegment src = t.data();
@@ -106,7 +107,7 @@ public final class RowGroupMatrix implements WeightMatrix {
 
     @Override
     public String format() {
-        return dots.type.name().toLowerCase(java.util.Locale.ROOT);
+        return dots.type.name().toLowerCase(Locale.ROOT);
     }
 
     @Override
