@@ -40,6 +40,7 @@ abstract class BlockDots {
         return switch (type) {
             case Q8_0 -> Q8_0Dots.INSTANCE;
             case Q4_0 -> Q4_0Dots.INSTANCE;
+            case Q4_K -> Q4_KDots.INSTANCE;
             default -> null;
         };
     }

@@ -9,7 +9,7 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * A block-quantized GGUF matrix (Q8_0, Q4_0) copied out of the file's row-by-row blocks into
+ * A block-quantized GGUF matrix (Q8_0, Q4_0, Q4_K) copied out of the file's row-by-row blocks into
  * groups of four rows whose blocks lie side by side, as llama.cpp's repacked CPU formats do: for
  * each group and block, the four rows' codes, and apart from the codes the four rows' block heads
  * (their scales) in the same order. The values and the bytes a product reads are the GGUF

@@ -9,7 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Copies a model's Q8_0 and Q4_0 matrices out of the file's mapping into {@link RowGroupMatrix}
+ * Copies a model's Q8_0, Q4_0 and Q4_K matrices out of the file's mapping into {@link RowGroupMatrix}
  * once at load: the same bytes in a layout whose kernels decode faster (on this project's Zen 5 VM,
  * decode of prose-llama-35m at 2 threads: see README). The token embedding stays mapped unless it is
  * also the output projection (tied): lookups read a row now and then, not the whole matrix.
@@ -29,7 +29,7 @@ public final class Repacking {
         return ENABLED;
     }
 
-    /** {@code weights} with their Q8_0 and Q4_0 matrices repacked; closing the result closes {@code weights}. */
+    /** {@code weights} with their Q8_0, Q4_0 and Q4_K matrices repacked; closing the result closes {@code weights}. */
     public static ModelWeights apply(ModelWeights weights) {
         if (!ENABLED) {
             return weights;

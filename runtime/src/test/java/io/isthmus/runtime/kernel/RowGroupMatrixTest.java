@@ -16,17 +16,23 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** {@link RowGroupMatrix} holds the GGUF tensor's values and passes the checks every packed format must. */
 class RowGroupMatrixTest {
 
-    private static final int[] KS = {172, 64, 256 + 32, 33, 1000, 512};
+    private static final int[] KS = {172, 64, 256 + 32, 33, 1000, 512, 1024};
     private static final int[] NS = {7, 173, 16};
 
+    /** Random weights of {@code type}: quantized Gaussians, or random super-blocks for the K-quants, which Isthmus does not quantize to. */
+    private static Tensor tensor(Arena arena, GgmlType type, int rows, int cols, Random rnd) {
+        return Quantize.supports(type) ? Quantize.quantize(arena, "w", type, Reference.gaussian(rnd, rows * cols, 0.05), 0, rows, cols)
+                : KQuantBlocks.randomTensor(arena, type, rows, cols, rnd);
+    }
+
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K"})
     void productsMatchTheScalarReferenceForOddShapesAndRowRanges(GgmlType type) {
         Random rnd = new Random(5);
         try (Arena arena = Arena.ofConfined()) {
             for (int k : KS) {
                 for (int n : NS) {
-                    Tensor t = Quantize.quantize(arena, "w", type, Reference.gaussian(rnd, n * k, 0.05), 0, n, k);
+                    Tensor t = tensor(arena, type, n, k, rnd);
                     RowGroupMatrix w = RowGroupMatrix.of(t, arena);
                     assertArrayEquals(TensorMatrix.of(t).dequantizeAll(), w.dequantizeAll()); // so w's reference is t's
                     for (int m : PackedMatrixChecks.MS) {
@@ -40,12 +46,12 @@ class RowGroupMatrixTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K"})
     void holdsTheSameValuesAndBytesAsTheGgufTensor(GgmlType type) {
         Random rnd = new Random(6);
         try (Arena arena = Arena.ofConfined()) {
             for (int k : KS) {
-                Tensor t = Quantize.quantize(arena, "w", type, Reference.gaussian(rnd, 9 * k, 0.05), 0, 9, k);
+                Tensor t = tensor(arena, type, 9, k, rnd);
                 RowGroupMatrix w = RowGroupMatrix.of(t, arena);
                 assertEquals(t.byteSize(), w.byteSize());
                 assertEquals(type.name().toLowerCase(), w.format());
@@ -63,12 +69,12 @@ class RowGroupMatrixTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K"})
     void slicesHoldTheSlicedValues(GgmlType type) {
         Random rnd = new Random(8);
         try (Arena arena = Arena.ofConfined()) {
-            int n = 11, k = 32 * 5 + 12; // a partial last block
-            Tensor t = Quantize.quantize(arena, "w", type, Reference.gaussian(rnd, n * k, 0.05), 0, n, k);
+            int n = 11, k = type.blockSize() * 5 + 12; // a partial last block
+            Tensor t = tensor(arena, type, n, k, rnd);
             RowGroupMatrix w = RowGroupMatrix.of(t, arena);
             PackedMatrixChecks.slicesMatch(w, arena, rnd); // rows from 3: a copy, not a group's start
             float[] all = w.dequantizeAll();
