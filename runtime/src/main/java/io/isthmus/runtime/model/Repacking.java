@@ -2,36 +2,69 @@ package io.isthmus.runtime.model;
 
 import io.isthmus.runtime.kernel.RowGroupMatrix;
 import io.isthmus.runtime.kernel.WeightMatrix;
+import io.isthmus.runtime.tensor.GgmlType;
 import io.isthmus.runtime.tensor.Tensor;
 
 import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Copies a model's Q8_0, Q4_0 and Q4_K matrices out of the file's mapping into {@link RowGroupMatrix}
+ * Copies a model's Q8_0 and Q4_0 matrices out of the file's mapping into {@link RowGroupMatrix}
  * once at load: the same bytes in a layout whose kernels decode faster (on this project's Zen 5 VM,
  * decode of prose-llama-35m at 2 threads: see README). The token embedding stays mapped unless it is
  * also the output projection (tied): lookups read a row now and then, not the whole matrix.
  * The copy is made by the calling thread, so a rank bound to a NUMA node gets it there.
  *
- * <p>On unless {@code -Disthmus.repack=false}, which keeps GGUF's layout, for comparing the two.
+ * <p>{@code -Disthmus.repack} says which types: {@code true} (the default: Q8_0 and Q4_0), {@code false}
+ * (none: GGUF's layout, for comparing the two) or a list such as {@code q8_0,q4_0,q4_k}. Q4_K can
+ * be grouped but is not by default: its group kernel is faster on a matrix in L2 and on the AMX
+ * machine's 16 threads, slower from DRAM with one or two threads here (README, "Q4_K in four-row
+ * groups").
  */
 public final class Repacking {
 
-    private static final boolean ENABLED = !"false".equals(System.getProperty("isthmus.repack"));
+    private static final Set<GgmlType> DEFAULT = EnumSet.of(GgmlType.Q8_0, GgmlType.Q4_0);
+    private static final Set<GgmlType> TYPES = types(System.getProperty("isthmus.repack", "true"));
 
     private Repacking() {
     }
 
-    /** Whether models repack their matrices (unless {@code -Disthmus.repack=false}). */
-    public static boolean enabled() {
-        return ENABLED;
+    /** The types a value of {@code isthmus.repack} names; an unknown or ungroupable type is an error naming it. */
+    static Set<GgmlType> types(String setting) {
+        String s = setting.strip().toLowerCase(Locale.ROOT);
+        if (s.equals("true")) {
+            return DEFAULT;
+        }
+        Set<GgmlType> types = EnumSet.noneOf(GgmlType.class);
+        if (s.equals("false") || s.isEmpty()) {
+            return types;
+        }
+        for (String name : s.split(",")) {
+            GgmlType type = Arrays.stream(GgmlType.values()).filter(t -> t.name().equalsIgnoreCase(name.strip()))
+                    .findFirst().orElse(null);
+            if (type == null || !RowGroupMatrix.supports(type)) {
+                throw new IllegalArgumentException("isthmus.repack: '" + name.strip() + "' is not a type that can be"
+                        + " repacked; use true, false or a list of " + Arrays.stream(GgmlType.values())
+                        .filter(RowGroupMatrix::supports).map(t -> t.name().toLowerCase(Locale.ROOT)).toList());
+            }
+            types.add(type);
+        }
+        return types;
     }
 
-    /** {@code weights} with their Q8_0, Q4_0 and Q4_K matrices repacked; closing the result closes {@code weights}. */
+    /** Whether models repack matrices of {@code type} ({@code -Disthmus.repack}). */
+    public static boolean repacks(GgmlType type) {
+        return TYPES.contains(type);
+    }
+
+    /** {@code weights} with their matrices of the {@link #repacks repacked types} grouped; closing the result closes {@code weights}. */
     public static ModelWeights apply(ModelWeights weights) {
-        if (!ENABLED) {
+        if (TYPES.isEmpty()) {
             return weights;
         }
         boolean tied = !weights.has("output.weight");
@@ -41,7 +74,7 @@ public final class Repacking {
         try {
             for (Tensor t : weights.tensors().values()) {
                 boolean lookupOnly = t.name().equals("token_embd.weight") && !tied;
-                if (ModelWeights.isMatrix(t) && RowGroupMatrix.supports(t.type()) && !lookupOnly) {
+                if (ModelWeights.isMatrix(t) && repacks(t.type()) && !lookupOnly) {
                     packed.put(t.name(), RowGroupMatrix.of(t, arena));
                 } else {
                     tensors.put(t.name(), t);

@@ -99,7 +99,7 @@ public final class KernelBenchmark {
                 try (Arena weights = Arena.ofShared()) {
                     WeightMatrix w = makeWeights(weights, format, values, rows, cols, rnd);
                     WeightMatrix[] rotation = copies(w, weights);
-                    if (w instanceof TensorMatrix t && RowGroupMatrix.supports(t.type()) && Repacking.enabled()) { // as models load it
+                    if (w instanceof TensorMatrix t && Repacking.repacks(t.type())) { // as models load it
                         for (int i = 0; i < rotation.length; i++) {
                             rotation[i] = RowGroupMatrix.of(((TensorMatrix) rotation[i]).tensor(), weights);
                         }

@@ -1,0 +1,34 @@
+package io.isthmus.runtime.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isthmus.runtime.tensor.GgmlType;
+import java.util.EnumSet;
+import org.junit.jupiter.api.Test;
+
+/** The types {@code -Disthmus.repack} names. */
+class RepackingTest {
+
+    @Test
+    void trueMeansQ8_0AndQ4_0AndFalseMeansNone() {
+        assertEquals(EnumSet.of(GgmlType.Q8_0, GgmlType.Q4_0), Repacking.types("true"));
+        assertEquals(EnumSet.of(GgmlType.Q8_0, GgmlType.Q4_0), Repacking.types(" TRUE "));
+        assertTrue(Repacking.types("false").isEmpty());
+    }
+
+    @Test
+    void aListNamesTheTypes() {
+        assertEquals(EnumSet.of(GgmlType.Q4_K), Repacking.types("q4_k"));
+        assertEquals(EnumSet.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K), Repacking.types("q8_0, Q4_0,q4_k"));
+    }
+
+    @Test
+    void aTypeThatCannotBeGroupedIsAnErrorNamingIt() {
+        var e = assertThrows(IllegalArgumentException.class, () -> Repacking.types("q8_0,q6_k"));
+        assertTrue(e.getMessage().contains("'q6_k'") && e.getMessage().contains("q4_k"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Repacking.types("yes"));
+        assertTrue(e.getMessage().contains("'yes'"), e.getMessage());
+    }
+}
