@@ -12,6 +12,11 @@ import java.lang.foreign.MemorySegment;
  * such a group by one x row at once through {@link #rows4}. A row's partial last block (a length not
  * a multiple of the block size) is summed from the scalar dequantizer.
  *
+ * <p>A type may store its blocks differently in groups ({@link #grouped}): heads rewritten at load
+ * into a form its group kernel reads faster ({@link #packHead}), and a block's codes cut into pieces
+ * of {@link #pieceBytes} with the other rows' pieces between them, {@link #pieceStride} apart. The
+ * values are GGUF's either way.
+ *
  * <p>Steps that are arguments rather than constants cost the one-row products: C2 cannot take the
  * segment bounds checks out of a loop whose stride it does not know (Q4_0 in GGUF's layout, one
  * core, a matrix in L2: 12-14 GB/s against 16 with the block size a constant). {@link #rows4}, which
@@ -21,28 +26,58 @@ import java.lang.foreign.MemorySegment;
 abstract class BlockDots {
 
     final GgmlType type;
-    /** Where the head and the codes lie within a GGUF block, and how long each is. */
-    final int headOffset, headBytes, codeOffset, codeBytes;
+    /** Where the head and the codes lie within a GGUF block, and how long the codes are. */
+    final int headOffset, codeOffset, codeBytes;
+    /** Bytes of a head as these products read it (GGUF's, blockBytes − codeBytes, unless {@link #packHead} rewrites it). */
+    final int headBytes;
+    /** A block's codes are read in pieces of this many bytes, {@code pieceStride} apart (both codeBytes when in one piece). */
+    final int pieceBytes, pieceStride;
 
-    BlockDots(GgmlType type, int headOffset, int headBytes, int codeOffset, int codeBytes) {
-        if (headBytes + codeBytes != type.blockBytes()) {
-            throw new IllegalArgumentException(type + ": head and codes must make up its " + type.blockBytes() + "-byte block");
+    /** Products over GGUF's own blocks. */
+    BlockDots(GgmlType type, int headOffset, int codeOffset, int codeBytes) {
+        this(type, headOffset, codeOffset, codeBytes, type.blockBytes() - codeBytes, codeBytes, codeBytes);
+    }
+
+    BlockDots(GgmlType type, int headOffset, int codeOffset, int codeBytes, int headBytes, int pieceBytes, int pieceStride) {
+        if (codeBytes >= type.blockBytes() || codeBytes % pieceBytes != 0 || pieceStride < pieceBytes) {
+            throw new IllegalArgumentException(type + ": " + codeBytes + " bytes of codes in pieces of " + pieceBytes
+                    + ", " + pieceStride + " apart, do not fit its " + type.blockBytes() + "-byte block");
         }
         this.type = type;
         this.headOffset = headOffset;
-        this.headBytes = headBytes;
         this.codeOffset = codeOffset;
         this.codeBytes = codeBytes;
+        this.headBytes = headBytes;
+        this.pieceBytes = pieceBytes;
+        this.pieceStride = pieceStride;
     }
 
-    /** The block type's products, or null when it has none here. */
+    /** The block type's products over GGUF's layout, or null when it has none here. */
     static BlockDots of(GgmlType type) {
         return switch (type) {
             case Q8_0 -> Q8_0Dots.INSTANCE;
             case Q4_0 -> Q4_0Dots.INSTANCE;
-            case Q4_K -> Q4_KDots.INSTANCE;
+            case Q4_K -> Q4_KDots.GGUF;
             default -> null;
         };
+    }
+
+    /**
+     * The products over {@link RowGroupMatrix}'s layout of the type's blocks (its pieces
+     * {@link RowGroupMatrix#GROUP} rows interleaved), or null when it has none.
+     */
+    static BlockDots grouped(GgmlType type) {
+        return type == GgmlType.Q4_K ? Q4_KDots.GROUPED : of(type);
+    }
+
+    /** The head of the GGUF block at {@code blockAt} of {@code block}, in this form, to {@code headAt} of {@code heads}. */
+    void packHead(MemorySegment block, long blockAt, MemorySegment heads, long headAt) {
+        MemorySegment.copy(block, blockAt + headOffset, heads, headAt, headBytes);
+    }
+
+    /** The reverse of {@link #packHead}: GGUF's head bytes, into {@code block} at {@link #headOffset}. */
+    void unpackHead(MemorySegment heads, long headAt, MemorySegment block) {
+        MemorySegment.copy(heads, headAt, block, headOffset, headBytes);
     }
 
     /** Σ_c W[c]·x[xo + c] over one row's {@code k} columns. */
@@ -87,8 +122,10 @@ abstract class BlockDots {
     /** Block {@code b} of a row as {@code blockSize} floats into {@code out[o..]}, through the scalar dequantizer. */
     final void dequantizeBlock(MemorySegment codes, long codeAt, MemorySegment heads, long headAt, float[] out, int o) {
         MemorySegment block = MemorySegment.ofArray(new byte[type.blockBytes()]); // the block reassembled in GGUF's layout
-        MemorySegment.copy(heads, headAt, block, headOffset, headBytes);
-        MemorySegment.copy(codes, codeAt, block, codeOffset, codeBytes);
+        unpackHead(heads, headAt, block);
+        for (int p = 0; p < codeBytes / pieceBytes; p++) {
+            MemorySegment.copy(codes, codeAt + (long) p * pieceStride, block, codeOffset + (long) p * pieceBytes, pieceBytes);
+        }
         Dequantize.block(type, block, 0, out, o);
     }
 

@@ -10,7 +10,7 @@ public final class MatMulKernels {
     private static final MatMulKernel BF16 = new BF16Kernel();
     private static final MatMulKernel Q8_0 = new BlockKernel(Q8_0Dots.INSTANCE);
     private static final MatMulKernel Q4_0 = new BlockKernel(Q4_0Dots.INSTANCE);
-    private static final MatMulKernel Q4_K = new BlockKernel(Q4_KDots.INSTANCE);
+    private static final MatMulKernel Q4_K = new BlockKernel(Q4_KDots.GGUF);
     private static final MatMulKernel Q6_K = new Q6_KKernel();
 
     private MatMulKernels() {

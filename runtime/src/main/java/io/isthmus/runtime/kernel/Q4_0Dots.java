@@ -34,7 +34,7 @@ final class Q4_0Dots extends BlockDots {
     static final Q4_0Dots INSTANCE = new Q4_0Dots();
 
     private Q4_0Dots() {
-        super(GgmlType.Q4_0, 0, 2, 2, 16);
+        super(GgmlType.Q4_0, 0, 2, 16);
     }
 
     private static FloatVector centred(int part) {

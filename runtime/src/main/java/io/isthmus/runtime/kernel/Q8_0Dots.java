@@ -30,7 +30,7 @@ final class Q8_0Dots extends BlockDots {
     static final Q8_0Dots INSTANCE = new Q8_0Dots();
 
     private Q8_0Dots() {
-        super(GgmlType.Q8_0, 0, 2, 2, BLOCK);
+        super(GgmlType.Q8_0, 0, 2, BLOCK);
     }
 
     /** Σ_c W[c]·x[xo + c] over one row's {@code k} columns. */

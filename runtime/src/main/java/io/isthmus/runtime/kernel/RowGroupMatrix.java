@@ -12,11 +12,12 @@ import java.util.Objects;
  * A block-quantized GGUF matrix (Q8_0, Q4_0, Q4_K) copied out of the file's row-by-row blocks into
  * groups of four rows whose blocks lie side by side, as llama.cpp's repacked CPU formats do: for
  * each group and block, the four rows' codes, and apart from the codes the four rows' block heads
- * (their scales) in the same order. The values and the bytes a product reads are the GGUF
- * tensor's; what changes is that a decode step, which multiplies four rows by one x row at a time
- * ({@link BlockDots#rows4}), reads one aligned stream instead of four, loads each slice of x once
- * for the four rows, and converts the group's scales in one vector pass. Rows past the last full
- * group are zeros.
+ * (their scales) in the same order. The values are the GGUF tensor's, and so are the bytes a
+ * product reads except where a type rewrites its heads ({@link BlockDots#grouped}: Q4_K's grow from
+ * 16 to 24 bytes unpacked, and its codes interleave in 32-byte pieces); what changes is that a decode
+ * step, which multiplies four rows by one x row at a time ({@link BlockDots#rows4}), reads one
+ * aligned stream instead of four, loads each slice of x once for the four rows, and converts the
+ * group's scales in one vector pass. Rows past the last full group are zeros.
  */
 public final class RowGroupMatrix implements WeightMatrix {
 
@@ -28,7 +29,7 @@ public final class RowGroupMatrix implements WeightMatrix {
     private final int cols;
     private final BlockDots dots;
     private final int blocks;       // per row
-    private final MemorySegment codes; // groups × blocks × GROUP × codeBytes
+    private final MemorySegment codes; // groups × blocks × pieces × GROUP × pieceBytes
     private final MemorySegment heads; // groups × blocks × GROUP × headBytes
 
     private RowGroupMatrix(String name, int rows, int cols, BlockDots dots, MemorySegment codes, MemorySegment heads) {
@@ -43,14 +44,18 @@ public final class RowGroupMatrix implements WeightMatrix {
 
     /** Whether matrices of {@code type} can be grouped. */
     public static boolean supports(GgmlType type) {
-        return BlockDots.of(type) != null;
+        return BlockDots.grouped(type) != null;
     }
 
     /** A matrix of a {@link #supports supported} type, copied into memory from {@code arena}. */
     public static RowGroupMatrix of(Tensor t, Arena arena) {
-        BlockDots dots = BlockDots.of(t.type());
+        BlockDots dots = BlockDots.grouped(t.type());
         if (dots == null || t.shape().length != 2) {
             throw new IllegalArgumentException("no four-row group layout for " + t);
+        }
+        if (dots.codeBytes > dots.pieceBytes && dots.pieceStride != GROUP * dots.pieceBytes) {
+            throw new IllegalStateException(t.type() + "'s grouped products read pieces " + dots.pieceStride
+                    + " bytes apart, not " + GROUP + " rows' worth");
         }
         RowGroupMatrix g = allocate(t.name(), t.rows(), t.cols(), dots, arena);
         MemorySegment src = t.data();
@@ -58,8 +63,11 @@ public final class RowGroupMatrix implements WeightMatrix {
         for (int r = 0; r < t.rows(); r++) {
             for (int b = 0; b < g.blocks; b++) {
                 long at = r * t.rowBytes() + (long) b * blockBytes;
-                MemorySegment.copy(src, at + dots.headOffset, g.heads, g.headAt(r) + g.headStep() * b, dots.headBytes);
-                MemorySegment.copy(src, at + dots.codeOffset, g.codes, g.codeAt(r) + g.codeStep() * b, dots.codeBytes);
+                dots.packHead(src, at, g.heads, g.headAt(r) + g.headStep() * b);
+                for (int p = 0; p < dots.codeBytes / dots.pieceBytes; p++) {
+                    MemorySegment.copy(src, at + dots.codeOffset + (long) p * dots.pieceBytes,
+                            g.codes, g.codeAt(r) + g.codeStep() * b + (long) p * dots.pieceStride, dots.pieceBytes);
+                }
             }
         }
         return g;
@@ -82,7 +90,7 @@ public final class RowGroupMatrix implements WeightMatrix {
 
     /** Byte offset of row r's first codes in {@code codes}. */
     private long codeAt(int r) {
-        return ((long) (r / GROUP) * blocks * GROUP + r % GROUP) * dots.codeBytes;
+        return (long) (r / GROUP) * blocks * codeStep() + (long) (r % GROUP) * dots.pieceBytes;
     }
 
     /** Byte offset of row r's first head in {@code heads}. */
@@ -112,7 +120,7 @@ public final class RowGroupMatrix implements WeightMatrix {
 
     @Override
     public long byteSize() {
-        return (long) rows * blocks * dots.type.blockBytes();
+        return (long) rows * blocks * (dots.headBytes + dots.codeBytes);
     }
 
     @Override
@@ -205,7 +213,11 @@ public final class RowGroupMatrix implements WeightMatrix {
         int first = col0 / dots.type.blockSize();
         for (int r = 0; r < count; r++) {
             for (int b = 0; b < g.blocks; b++) {
-                MemorySegment.copy(codes, codeAt(row0 + r) + codeStep() * (first + b), g.codes, g.codeAt(r) + codeStep() * b, dots.codeBytes);
+                for (int p = 0; p < dots.codeBytes / dots.pieceBytes; p++) {
+                    long piece = (long) p * dots.pieceStride;
+                    MemorySegment.copy(codes, codeAt(row0 + r) + codeStep() * (first + b) + piece,
+                            g.codes, g.codeAt(r) + codeStep() * b + piece, dots.pieceBytes);
+                }
                 MemorySegment.copy(heads, headAt(row0 + r) + headStep() * (first + b), g.heads, g.headAt(r) + headStep() * b, dots.headBytes);
             }
         }

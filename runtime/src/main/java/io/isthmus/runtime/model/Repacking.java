@@ -14,21 +14,18 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Copies a model's Q8_0 and Q4_0 matrices out of the file's mapping into {@link RowGroupMatrix}
- * once at load: the same bytes in a layout whose kernels decode faster (on this project's Zen 5 VM,
- * decode of prose-llama-35m at 2 threads: see README). The token embedding stays mapped unless it is
+ * Copies a model's Q8_0, Q4_0 and Q4_K matrices out of the file's mapping into {@link RowGroupMatrix}
+ * once at load: the same values in a layout whose kernels decode faster (on this project's Zen 5 VM,
+ * decode of prose-llama-35m at 2 threads, and Q4_K's GEMV on the AMX machine: see README). The token embedding stays mapped unless it is
  * also the output projection (tied): lookups read a row now and then, not the whole matrix.
  * The copy is made by the calling thread, so a rank bound to a NUMA node gets it there.
  *
- * <p>{@code -Disthmus.repack} says which types: {@code true} (the default: Q8_0 and Q4_0), {@code false}
- * (none: GGUF's layout, for comparing the two) or a list such as {@code q8_0,q4_0,q4_k}. Q4_K can
- * be grouped but is not by default: its group kernel is faster on a matrix in L2 and on the AMX
- * machine's 16 threads, slower from DRAM with one or two threads here (README, "Q4_K in four-row
- * groups").
+ * <p>{@code -Disthmus.repack} says which types: {@code true} (the default: Q8_0, Q4_0 and Q4_K),
+ * {@code false} (none: GGUF's layout, for comparing the two) or a list such as {@code q8_0,q4_0}.
  */
 public final class Repacking {
 
-    private static final Set<GgmlType> DEFAULT = EnumSet.of(GgmlType.Q8_0, GgmlType.Q4_0);
+    private static final Set<GgmlType> DEFAULT = EnumSet.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K);
     private static final Set<GgmlType> TYPES = types(System.getProperty("isthmus.repack", "true"));
 
     private Repacking() {

@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
 class RepackingTest {
 
     @Test
-    void trueMeansQ8_0AndQ4_0AndFalseMeansNone() {
-        assertEquals(EnumSet.of(GgmlType.Q8_0, GgmlType.Q4_0), Repacking.types("true"));
-        assertEquals(EnumSet.of(GgmlType.Q8_0, GgmlType.Q4_0), Repacking.types(" TRUE "));
+    void trueMeansEveryGroupableTypeAndFalseMeansNone() {
+        assertEquals(EnumSet.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K), Repacking.types("true"));
+        assertEquals(EnumSet.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K), Repacking.types(" TRUE "));
         assertTrue(Repacking.types("false").isEmpty());
     }
 
