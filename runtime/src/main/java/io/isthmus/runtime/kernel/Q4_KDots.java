@@ -188,7 +188,7 @@ final class Q4_KDots extends BlockDots {
     @Override
     void decode(MemorySegment codes, long codeAt, int codeStep, MemorySegment heads, long headAt, int headStep,
                 int count, float[] out, int o) {
-        float[] ab = new float[16];
+        float[] ab = scratch(16); // the per-thread array dot1 and dot4 use, not one allocation per row
         for (int b = 0; b < count; b++) {
             factors(heads, headAt + (long) b * headStep, ab, 0);
             for (int g = 0; g < 4; g++) {
