@@ -13,9 +13,9 @@ import java.lang.foreign.MemorySegment;
  * a multiple of the block size) is summed from the scalar dequantizer.
  *
  * <p>A type may store its blocks differently in groups ({@link #grouped}): heads rewritten at load
- * into a form its group kernel reads faster ({@link #packHead}), and a block's codes cut into pieces
- * of {@link #pieceBytes} with the other rows' pieces between them, {@link #pieceStride} apart. The
- * values are GGUF's either way.
+ * into a form its group kernel reads faster ({@link #packHead}), codes too ({@link #packCodes}: Q6_K's
+ * six-bit fields become a byte each), and a block's codes cut into pieces of {@link #pieceBytes}
+ * with the other rows' pieces between them, {@link #pieceStride} apart. The values are GGUF's either way.
  *
  * <p>Steps that are arguments rather than constants cost the one-row products: C2 cannot take the
  * segment bounds checks out of a loop whose stride it does not know (Q4_0 in GGUF's layout, one
@@ -36,12 +36,21 @@ abstract class BlockDots {
     /** Products over GGUF's own blocks. */
     BlockDots(GgmlType type, int headOffset, int codeOffset, int codeBytes) {
         this(type, headOffset, codeOffset, codeBytes, type.blockBytes() - codeBytes, codeBytes, codeBytes);
+        if (codeBytes >= type.blockBytes()) {
+            throw new IllegalArgumentException(type + ": " + codeBytes + " bytes of codes do not fit its "
+                    + type.blockBytes() + "-byte block");
+        }
     }
 
+    /**
+     * Products over a stored form: heads of {@code headBytes} and codes of {@code codeBytes} (which
+     * {@link #packCodes} may rewrite into more or fewer bytes than GGUF's) in pieces of {@code pieceBytes},
+     * {@code pieceStride} apart.
+     */
     BlockDots(GgmlType type, int headOffset, int codeOffset, int codeBytes, int headBytes, int pieceBytes, int pieceStride) {
-        if (codeBytes >= type.blockBytes() || codeBytes % pieceBytes != 0 || pieceStride < pieceBytes) {
-            throw new IllegalArgumentException(type + ": " + codeBytes + " bytes of codes in pieces of " + pieceBytes
-                    + ", " + pieceStride + " apart, do not fit its " + type.blockBytes() + "-byte block");
+        if (codeBytes % pieceBytes != 0 || pieceStride < pieceBytes) {
+            throw new IllegalArgumentException(type + ": " + codeBytes + " bytes of codes do not split into pieces of "
+                    + pieceBytes + ", " + pieceStride + " apart");
         }
         this.type = type;
         this.headOffset = headOffset;
@@ -67,7 +76,11 @@ abstract class BlockDots {
      * {@link RowGroupMatrix#GROUP} rows interleaved), or null when it has none.
      */
     static BlockDots grouped(GgmlType type) {
-        return type == GgmlType.Q4_K ? Q4_KDots.GROUPED : of(type);
+        return switch (type) {
+            case Q4_K -> Q4_KDots.GROUPED;
+            case Q6_K -> Q6_KDots.GROUPED;
+            default -> of(type);
+        };
     }
 
     /** The head of the GGUF block at {@code blockAt} of {@code block}, in this form, to {@code headAt} of {@code heads}. */
@@ -78,6 +91,23 @@ abstract class BlockDots {
     /** The reverse of {@link #packHead}: GGUF's head bytes, into {@code block} at {@link #headOffset}. */
     void unpackHead(MemorySegment heads, long headAt, MemorySegment block) {
         MemorySegment.copy(heads, headAt, block, headOffset, headBytes);
+    }
+
+    /**
+     * The codes of the GGUF block at {@code blockAt} of {@code block}, in this form, to {@code codeAt} of
+     * {@code codes}: GGUF's bytes cut into pieces {@link #pieceStride} apart, unless overridden.
+     */
+    void packCodes(MemorySegment block, long blockAt, MemorySegment codes, long codeAt) {
+        for (int p = 0; p < codeBytes / pieceBytes; p++) {
+            MemorySegment.copy(block, blockAt + codeOffset + (long) p * pieceBytes, codes, codeAt + (long) p * pieceStride, pieceBytes);
+        }
+    }
+
+    /** The reverse of {@link #packCodes}: GGUF's code bytes, into {@code block} at {@link #codeOffset}. */
+    void unpackCodes(MemorySegment codes, long codeAt, MemorySegment block) {
+        for (int p = 0; p < codeBytes / pieceBytes; p++) {
+            MemorySegment.copy(codes, codeAt + (long) p * pieceStride, block, codeOffset + (long) p * pieceBytes, pieceBytes);
+        }
     }
 
     /** Σ_c W[c]·x[xo + c] over one row's {@code k} columns. */
@@ -123,9 +153,7 @@ abstract class BlockDots {
     final void dequantizeBlock(MemorySegment codes, long codeAt, MemorySegment heads, long headAt, float[] out, int o) {
         MemorySegment block = MemorySegment.ofArray(new byte[type.blockBytes()]); // the block reassembled in GGUF's layout
         unpackHead(heads, headAt, block);
-        for (int p = 0; p < codeBytes / pieceBytes; p++) {
-            MemorySegment.copy(codes, codeAt + (long) p * pieceStride, block, codeOffset + (long) p * pieceBytes, pieceBytes);
-        }
+        unpackCodes(codes, codeAt, block);
         Dequantize.block(type, block, 0, out, o);
     }
 

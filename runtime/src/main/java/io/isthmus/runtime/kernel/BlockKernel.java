@@ -5,7 +5,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * A block type's products in GGUF's layout, where the tensor is mapped: its {@link BlockDots} over
  * blocks that hold head and codes together. Models multiply the types {@code -Disthmus.repack} names
- * (Q8_0, Q4_0 and Q4_K by default) through {@link RowGroupMatrix} instead.
+ * (Q8_0, Q4_0, Q4_K and Q6_K by default) through {@link RowGroupMatrix} instead; Q6_K in GGUF's layout
+ * has its own kernel, {@link Q6_KKernel}.
  */
 final class BlockKernel extends RowTiledKernel {
 

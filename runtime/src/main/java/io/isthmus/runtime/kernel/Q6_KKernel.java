@@ -20,6 +20,8 @@ import jdk.incubator.vector.VectorOperators;
  * 16 weights is one sub-block, so its scale and offset are applied as one FMA,
  * q·(d·scale) + (−32·d·scale), with both factors broadcast from a small table that the super-block's
  * sixteen scales fill by vector conversion; the weights then go straight into four accumulators.
+ * Models repack Q6_K at load by default ({@link Q6_KDots}, a byte per code, half the instructions);
+ * this kernel serves GGUF's layout ({@code -Disthmus.repack} without q6_k).
  */
 final class Q6_KKernel extends RowTiledKernel {
 

@@ -9,12 +9,13 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * A block-quantized GGUF matrix (Q8_0, Q4_0, Q4_K) copied out of the file's row-by-row blocks into
+ * A block-quantized GGUF matrix (Q8_0, Q4_0, Q4_K, Q6_K) copied out of the file's row-by-row blocks into
  * groups of four rows whose blocks lie side by side, as llama.cpp's repacked CPU formats do: for
  * each group and block, the four rows' codes, and apart from the codes the four rows' block heads
  * (their scales) in the same order. The values are the GGUF tensor's, and so are the bytes a
- * product reads except where a type rewrites its heads ({@link BlockDots#grouped}: Q4_K's grow from
- * 16 to 24 bytes unpacked, and its codes interleave in 32-byte pieces); what changes is that a decode
+ * product reads except where a type rewrites them ({@link BlockDots#grouped}: Q4_K's heads grow from
+ * 16 to 24 bytes unpacked and its codes interleave in 32-byte pieces; Q6_K's super-blocks grow from
+ * 210 to 276 bytes, a byte per code, in 16-byte pieces); what changes is that a decode
  * step, which multiplies four rows by one x row at a time ({@link BlockDots#rows4}), reads one
  * aligned stream instead of four, loads each slice of x once for the four rows, and converts the
  * group's scales in one vector pass. Rows past the last full group are zeros.
@@ -64,10 +65,7 @@ public final class RowGroupMatrix implements WeightMatrix {
             for (int b = 0; b < g.blocks; b++) {
                 long at = r * t.rowBytes() + (long) b * blockBytes;
                 dots.packHead(src, at, g.heads, g.headAt(r) + g.headStep() * b);
-                for (int p = 0; p < dots.codeBytes / dots.pieceBytes; p++) {
-                    MemorySegment.copy(src, at + dots.codeOffset + (long) p * dots.pieceBytes,
-                            g.codes, g.codeAt(r) + g.codeStep() * b + (long) p * dots.pieceStride, dots.pieceBytes);
-                }
+                dots.packCodes(src, at, g.codes, g.codeAt(r) + g.codeStep() * b);
             }
         }
         return g;

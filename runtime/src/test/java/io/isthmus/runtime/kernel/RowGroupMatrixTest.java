@@ -26,7 +26,7 @@ class RowGroupMatrixTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
     void productsMatchTheScalarReferenceForOddShapesAndRowRanges(GgmlType type) {
         Random rnd = new Random(5);
         try (Arena arena = Arena.ofConfined()) {
@@ -46,15 +46,20 @@ class RowGroupMatrixTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
     void holdsTheSameValuesAndBytesAsTheGgufTensor(GgmlType type) {
         Random rnd = new Random(6);
         try (Arena arena = Arena.ofConfined()) {
             for (int k : KS) {
                 Tensor t = tensor(arena, type, 9, k, rnd);
                 RowGroupMatrix w = RowGroupMatrix.of(t, arena);
-                long blocks = 9L * Math.ceilDiv(k, type.blockSize()); // Q4_K's heads grow from 16 to 24 bytes unpacked
-                assertEquals(type == GgmlType.Q4_K ? t.byteSize() + 8 * blocks : t.byteSize(), w.byteSize());
+                long blocks = 9L * Math.ceilDiv(k, type.blockSize());
+                long grows = switch (type) { // per super-block, unpacked: Q4_K's heads 16 -> 24 bytes, Q6_K's 210 -> 276 bytes
+                    case Q4_K -> 8;
+                    case Q6_K -> 66;
+                    default -> 0;
+                };
+                assertEquals(t.byteSize() + grows * blocks, w.byteSize());
                 assertEquals(type.name().toLowerCase(), w.format());
                 TensorMatrix plain = TensorMatrix.of(t);
                 float[] want = new float[k + 3], scalar = new float[k + 3], vector = new float[k + 3];
@@ -70,7 +75,7 @@ class RowGroupMatrixTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
     void slicesHoldTheSlicedValues(GgmlType type) {
         Random rnd = new Random(8);
         try (Arena arena = Arena.ofConfined()) {

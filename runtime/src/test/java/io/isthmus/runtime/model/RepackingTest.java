@@ -13,21 +13,22 @@ class RepackingTest {
 
     @Test
     void trueMeansEveryGroupableTypeAndFalseMeansNone() {
-        assertEquals(EnumSet.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K), Repacking.types("true"));
-        assertEquals(EnumSet.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K), Repacking.types(" TRUE "));
+        assertEquals(EnumSet.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K), Repacking.types("true"));
+        assertEquals(EnumSet.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K), Repacking.types(" TRUE "));
         assertTrue(Repacking.types("false").isEmpty());
     }
 
     @Test
     void aListNamesTheTypes() {
         assertEquals(EnumSet.of(GgmlType.Q4_K), Repacking.types("q4_k"));
+        assertEquals(EnumSet.of(GgmlType.Q6_K), Repacking.types("q6_k"));
         assertEquals(EnumSet.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K), Repacking.types("q8_0, Q4_0,q4_k"));
     }
 
     @Test
     void aTypeThatCannotBeGroupedIsAnErrorNamingIt() {
-        var e = assertThrows(IllegalArgumentException.class, () -> Repacking.types("q8_0,q6_k"));
-        assertTrue(e.getMessage().contains("'q6_k'") && e.getMessage().contains("q4_k"), e.getMessage());
+        var e = assertThrows(IllegalArgumentException.class, () -> Repacking.types("q8_0,bf16"));
+        assertTrue(e.getMessage().contains("'bf16'") && e.getMessage().contains("q6_k"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Repacking.types("yes"));
         assertTrue(e.getMessage().contains("'yes'"), e.getMessage());
     }
