@@ -172,10 +172,10 @@ final class Q4_0Dots extends BlockDots {
     void rows4(MemorySegment codes, long codeAt, MemorySegment heads, long headAt, int k, float[] x, int xo,
                float[] scratch, float[] out) {
         int full = k / BLOCK;
-        int codeStep = 4 * BLOCK / 2;
+        int codeStep = RowGroupMatrix.GROUP * codeBytes; // from fields, not literals: see Q8_0Dots.rows4
         int centres = full * BLOCK, scales = centres + full;
         F16Kernel.decode(heads, headAt, 4 * Math.ceilDiv(k, BLOCK), scratch, scales); // row r's block b at 4·b + r
-        long r0 = codeAt, r1 = r0 + BLOCK / 2, r2 = r1 + BLOCK / 2, r3 = r2 + BLOCK / 2;
+        long r0 = codeAt, r1 = r0 + pieceBytes, r2 = r1 + pieceBytes, r3 = r2 + pieceBytes;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < full; b++) {
             long q = (long) b * codeStep;

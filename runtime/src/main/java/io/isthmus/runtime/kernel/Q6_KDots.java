@@ -195,7 +195,9 @@ final class Q6_KDots extends BlockDots {
     void rows4(MemorySegment codes, long codeAt, MemorySegment heads, long headAt, int k, float[] x, int xo,
                float[] scratch, float[] out) {
         int full = k / BLOCK;
-        int codeStep = RowGroupMatrix.GROUP * BLOCK, headStep = RowGroupMatrix.GROUP * HEAD;
+        // steps from the fields, not literals: see Q8_0Dots.rows4
+        int codeStep = RowGroupMatrix.GROUP * codeBytes, headStep = RowGroupMatrix.GROUP * headBytes;
+        int piece = pieceBytes, stride = pieceStride;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < full; b++) {
             long hb = headAt + (long) b * headStep;
@@ -205,12 +207,12 @@ final class Q6_KDots extends BlockDots {
             long cb = codeAt + (long) b * codeStep;
             int xb = xo + b * BLOCK;
             for (int j = 0; j < SUB; j++) {
-                long cj = cb + (long) j * STRIDE;
+                long cj = cb + (long) j * stride;
                 for (int j0 = 0; j0 < SUB; j0 += B.length()) {
                     ByteVector q0 = ByteVector.fromMemorySegment(B, codes, cj + j0, LE);
-                    ByteVector q1 = ByteVector.fromMemorySegment(B, codes, cj + SUB + j0, LE);
-                    ByteVector q2 = ByteVector.fromMemorySegment(B, codes, cj + 2 * SUB + j0, LE);
-                    ByteVector q3 = ByteVector.fromMemorySegment(B, codes, cj + 3 * SUB + j0, LE);
+                    ByteVector q1 = ByteVector.fromMemorySegment(B, codes, cj + piece + j0, LE);
+                    ByteVector q2 = ByteVector.fromMemorySegment(B, codes, cj + 2L * piece + j0, LE);
+                    ByteVector q3 = ByteVector.fromMemorySegment(B, codes, cj + 3L * piece + j0, LE);
                     for (int p = 0; p < PARTS; p++) {
                         FloatVector xv = FloatVector.fromArray(F, x, xb + SUB * j + j0 + p * LANES);
                         a0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, p)).mul(xv).fma(FloatVector.broadcast(F, scratch[j]), a0);

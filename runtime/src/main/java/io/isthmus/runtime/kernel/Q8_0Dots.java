@@ -113,9 +113,11 @@ final class Q8_0Dots extends BlockDots {
     void rows4(MemorySegment codes, long codeAt, MemorySegment heads, long headAt, int k, float[] x, int xo,
                float[] scratch, float[] out) {
         int full = k / BLOCK;
-        int codeStep = 4 * BLOCK;
+        // the steps from the instance's fields, not literals: with constant steps C2 unrolled the block
+        // loop into code half again as large, and prose-llama's 512-wide products ran slower
+        int codeStep = RowGroupMatrix.GROUP * codeBytes;
         F16Kernel.decode(heads, headAt, 4 * Math.ceilDiv(k, BLOCK), scratch, 0); // row r's block b at 4·b + r
-        long r0 = codeAt, r1 = r0 + BLOCK, r2 = r1 + BLOCK, r3 = r2 + BLOCK;
+        long r0 = codeAt, r1 = r0 + pieceBytes, r2 = r1 + pieceBytes, r3 = r2 + pieceBytes;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < full; b++) {
             long q = (long) b * codeStep;
