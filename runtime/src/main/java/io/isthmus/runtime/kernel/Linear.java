@@ -26,7 +26,8 @@ public final class Linear {
         if (w.matmulWhole(pool, x, xOff, m, y, yOff)) {
             return;
         }
-        pool.parallelForBalanced(w.rows(), ROW_GRAIN, (from, to, worker) -> w.matmul(x, xOff, m, y, yOff, from, to));
+        RowProduct product = w.product(x, xOff, m, y, yOff);
+        pool.parallelForBalanced(w.rows(), ROW_GRAIN, (from, to, worker) -> product.rows(from, to));
     }
 
     /**
@@ -50,12 +51,16 @@ public final class Linear {
             }
             return;
         }
+        RowProduct[] products = new RowProduct[ws.length];
+        for (int i = 0; i < ws.length; i++) {
+            products[i] = ws[i].product(x, 0, m, ys[i], 0);
+        }
         pool.parallelForBalanced(starts[ws.length], ROW_GRAIN, (from, to, worker) -> {
             for (int i = 0; i < ws.length; i++) {
                 int lo = Math.max(from, starts[i]);
                 int hi = Math.min(to, starts[i + 1]);
                 if (lo < hi) {
-                    ws[i].matmul(x, 0, m, ys[i], 0, lo - starts[i], hi - starts[i]);
+                    products[i].rows(lo - starts[i], hi - starts[i]);
                 }
             }
         });

@@ -147,40 +147,40 @@ final class Q4_0Dots extends BlockDots {
      * spread over the lanes. What remains per byte is a widening, a shift, two conversions, two FMAs.
      */
     @Override
-    void prepareRows4(float[] x, int xo, int k, float[] scratch) {
+    void prepare(float[] x, int xo, int k, float[] prepared) {
         int full = k / BLOCK;
         for (int b = 0; b < full; b++) {
             int c = b * BLOCK;
             FloatVector sum = FloatVector.zero(F);
             for (int j = 0; j < BLOCK / 2; j += LANES) {
                 FloatVector lo = FloatVector.fromArray(F, x, xo + c + j), hi = FloatVector.fromArray(F, x, xo + c + BLOCK / 2 + j);
-                lo.intoArray(scratch, c + j);
-                hi.sub(lo.mul(16f)).intoArray(scratch, c + BLOCK / 2 + j); // 16·lo is exact
+                lo.intoArray(prepared, c + j);
+                hi.sub(lo.mul(16f)).intoArray(prepared, c + BLOCK / 2 + j); // 16·lo is exact
                 sum = sum.add(lo).add(hi);
             }
-            scratch[full * BLOCK + b] = -8 * sum.reduceLanes(VectorOperators.ADD) / LANES;
+            prepared[full * BLOCK + b] = -8 * sum.reduceLanes(VectorOperators.ADD) / LANES;
         }
     }
 
     /**
      * A group of four rows (codes at {@code codeAt + 64·b + 16·r}, scales at {@code headAt + 8·b + 2·r})
-     * with x as {@link #prepareRows4} rewrote it into {@code scratch}: one stream of codes, every
+     * with x as {@link #prepare} rewrote it into {@code prepared}: one stream of codes, every
      * slice of x loaded once for the four rows, each row's block sum scaled once; the group's scales
      * are converted to floats into {@code scratch} in one vector pass before the loop.
      */
     @Override
     void rows4(MemorySegment codes, long codeAt, MemorySegment heads, long headAt, int k, float[] x, int xo,
-               float[] scratch, float[] out) {
+               float[] prepared, float[] scratch, float[] out) {
         int full = k / BLOCK;
         int codeStep = RowGroupMatrix.GROUP * codeBytes; // from fields, not literals: see Q8_0Dots.rows4
-        int centres = full * BLOCK, scales = centres + full;
-        F16Kernel.decode(heads, headAt, 4 * Math.ceilDiv(k, BLOCK), scratch, scales); // row r's block b at 4·b + r
+        int centres = full * BLOCK;
+        F16Kernel.decode(heads, headAt, 4 * Math.ceilDiv(k, BLOCK), scratch, 0); // row r's block b at 4·b + r
         long r0 = codeAt, r1 = r0 + pieceBytes, r2 = r1 + pieceBytes, r3 = r2 + pieceBytes;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < full; b++) {
             long q = (long) b * codeStep;
             int xc = b * BLOCK;
-            FloatVector s0 = FloatVector.broadcast(F, scratch[centres + b]), s1 = s0, s2 = s0, s3 = s0;
+            FloatVector s0 = FloatVector.broadcast(F, prepared[centres + b]), s1 = s0, s2 = s0, s3 = s0;
             for (int j = 0; j < BLOCK / 2; j += B.length()) { // constant trip counts: fully unrolled
                 ByteVector c0 = ByteVector.fromMemorySegment(B, codes, r0 + q + j, ByteOrder.LITTLE_ENDIAN);
                 ByteVector c1 = ByteVector.fromMemorySegment(B, codes, r1 + q + j, ByteOrder.LITTLE_ENDIAN);
@@ -188,7 +188,7 @@ final class Q4_0Dots extends BlockDots {
                 ByteVector c3 = ByteVector.fromMemorySegment(B, codes, r3 + q + j, ByteOrder.LITTLE_ENDIAN);
                 for (int p = 0; p < PARTS; p++) {
                     int c = xc + j + p * LANES;
-                    FloatVector xl = FloatVector.fromArray(F, scratch, c), xh = FloatVector.fromArray(F, scratch, c + BLOCK / 2);
+                    FloatVector xl = FloatVector.fromArray(F, prepared, c), xh = FloatVector.fromArray(F, prepared, c + BLOCK / 2);
                     IntVector i0 = (IntVector) c0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
                     IntVector i1 = (IntVector) c1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
                     IntVector i2 = (IntVector) c2.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
@@ -203,7 +203,7 @@ final class Q4_0Dots extends BlockDots {
                     s3 = ((FloatVector) i3.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, s3);
                 }
             }
-            int sc = scales + 4 * b;
+            int sc = 4 * b;
             a0 = s0.fma(FloatVector.broadcast(F, scratch[sc]), a0);
             a1 = s1.fma(FloatVector.broadcast(F, scratch[sc + 1]), a1);
             a2 = s2.fma(FloatVector.broadcast(F, scratch[sc + 2]), a2);
@@ -217,7 +217,12 @@ final class Q4_0Dots extends BlockDots {
     }
 
     @Override
+    int preparedSize(int k) {
+        return k / BLOCK * (BLOCK + 1);
+    }
+
+    @Override
     int rows4Scratch(int k) {
-        return k / BLOCK * (BLOCK + 1) + 4 * Math.ceilDiv(k, BLOCK);
+        return 4 * Math.ceilDiv(k, BLOCK);
     }
 }

@@ -307,7 +307,7 @@ final class Q4_KDots extends BlockDots {
      * goes, so that one FMA of the two gives a row's min terms.
      */
     @Override
-    void prepareRows4(float[] x, int xo, int k, float[] scratch) {
+    void prepare(float[] x, int xo, int k, float[] prepared) {
         int full = k / BLOCK;
         for (int b = 0; b < full; b++) {
             for (int j = 0; j < 8; j++) {
@@ -316,8 +316,8 @@ final class Q4_KDots extends BlockDots {
                 for (int i = LANES; i < 32; i += LANES) {
                     sum = sum.add(FloatVector.fromArray(F, x, c + i));
                 }
-                scratch[16 * b + 2 * j] = 0;
-                scratch[16 * b + 2 * j + 1] = sum.reduceLanes(VectorOperators.ADD);
+                prepared[16 * b + 2 * j] = 0;
+                prepared[16 * b + 2 * j + 1] = sum.reduceLanes(VectorOperators.ADD);
             }
         }
     }
@@ -325,21 +325,21 @@ final class Q4_KDots extends BlockDots {
     /**
      * A group of four rows in {@link #GROUPED}'s form (row r's super-block b: piece p of its codes at
      * {@code codeAt + 512·b + 128·p + 32·r}, its head at {@code headAt + 96·b + 24·r}) with the x sums
-     * {@link #prepareRows4} put in {@code scratch}. The four rows' factors are unpacked first (and
+     * {@link #prepare} put in {@code prepared}. The four rows' factors are unpacked first (and
      * their min terms summed, {@link #groupFactors}); then per group of 64 columns each row's codes convert to floats (the
      * low nibble masked, the high one shifted), x is loaded once for the four rows, and each row's two
      * sub-block sums are scaled once.
      */
     @Override
     void rows4(MemorySegment codes, long codeAt, MemorySegment heads, long headAt, int k, float[] x, int xo,
-               float[] scratch, float[] out) {
+               float[] prepared, float[] scratch, float[] out) {
         if (!unpacked) { // GGUF's form is never grouped; the default takes whole blocks of four rows side by side
-            super.rows4(codes, codeAt, heads, headAt, k, x, xo, scratch, out);
+            super.rows4(codes, codeAt, heads, headAt, k, x, xo, prepared, scratch, out);
             return;
         }
         int full = k / BLOCK;
-        int abAt = 16 * full, minAt = 80 * full; // row r's factors of super-block b at abAt + 64·b + 16·r
-        groupFactors(heads, headAt, full, scratch, abAt, minAt);
+        int abAt = 0, minAt = 64 * full; // row r's factors of super-block b at abAt + 64·b + 16·r
+        groupFactors(heads, headAt, full, prepared, scratch, abAt, minAt);
         groupSums(codes, codeAt, full, x, xo, scratch, abAt, out);
         int codeStep = 4 * 128, headStep = 4 * UNPACKED_HEAD;
         out[0] += scratch[minAt] + partialBlock(codes, codeAt, codeStep, heads, headAt, headStep, k, x, xo);
@@ -350,11 +350,13 @@ final class Q4_KDots extends BlockDots {
 
     /**
      * The factors of a group's four rows for {@link #rows4} into {@code scratch[abAt + 64·b + 16·r ..]},
-     * and each row's min terms −Σ_b dmin·Σ_j m_j·X_j into {@code scratch[minAt + r]}. A method of its
+     * and each row's min terms −Σ_b dmin·Σ_j m_j·X_j into {@code scratch[minAt + r]}, the X_j from
+     * {@code xSums} ({@link #prepare}). A method of its
      * own: inside rows4, C2 compiled the whole at random into code twice the size and half the speed
      * in about one JVM run in three (Q4_K GEMV at 2 threads: 2400-2600 against 1000-1100 us).
      */
-    private static void groupFactors(MemorySegment heads, long headAt, int full, float[] scratch, int abAt, int minAt) {
+    private static void groupFactors(MemorySegment heads, long headAt, int full, float[] xSums, float[] scratch, int abAt,
+                                     int minAt) {
         FloatVector m0 = FloatVector.zero(F), m1 = m0, m2 = m0, m3 = m0;
         for (int b = 0; b < full; b++) {
             long ho = headAt + 4L * UNPACKED_HEAD * b;
@@ -364,7 +366,7 @@ final class Q4_KDots extends BlockDots {
             unpackedFactors(heads, ho + 2 * UNPACKED_HEAD, scratch, at + 32);
             unpackedFactors(heads, ho + 3 * UNPACKED_HEAD, scratch, at + 48);
             for (int v = 0; v < 16; v += LANES) {
-                FloatVector xs = FloatVector.fromArray(F, scratch, 16 * b + v);
+                FloatVector xs = FloatVector.fromArray(F, xSums, 16 * b + v);
                 m0 = FloatVector.fromArray(F, scratch, at + v).fma(xs, m0);
                 m1 = FloatVector.fromArray(F, scratch, at + 16 + v).fma(xs, m1);
                 m2 = FloatVector.fromArray(F, scratch, at + 32 + v).fma(xs, m2);
@@ -423,7 +425,12 @@ final class Q4_KDots extends BlockDots {
     }
 
     @Override
+    int preparedSize(int k) {
+        return 16 * (k / BLOCK);
+    }
+
+    @Override
     int rows4Scratch(int k) {
-        return 80 * (k / BLOCK) + 4;
+        return 64 * (k / BLOCK) + 4;
     }
 }

@@ -123,10 +123,26 @@ public final class RowGroupMatrix implements WeightMatrix {
 
     @Override
     public void matmul(float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo) {
+        product(x, xOff, m, y, yOff).rows(rowFrom, rowTo);
+    }
+
+    /**
+     * A single x row (decode) is first rewritten for the type's group kernel ({@link BlockDots#prepare}),
+     * once for all the ranges the pool's threads take: per range it cost as much as a range of a
+     * 384-row matrix from L2, and Q4_0's GEMV there ran no faster on two threads than on one.
+     */
+    @Override
+    public RowProduct product(float[] x, int xOff, int m, float[] y, int yOff) {
+        float[] prepared = null;
+        if (m == 1 && dots.preparedSize(cols) > 0) {
+            Objects.checkFromIndexSize(xOff, cols, x.length);
+            prepared = new float[dots.preparedSize(cols)];
+            dots.prepare(x, xOff, cols, prepared);
+        }
+        float[] input = prepared;
         int codeStep = (int) codeStep(), headStep = (int) headStep();
-        RowTiles.matmul(new RowTiles.RowDots() {
-            private float[] scratch;
-            private int preparedFor = -1; // the x row scratch was prepared for
+        return (rowFrom, rowTo) -> RowTiles.matmul(new RowTiles.RowDots() {
+            private float[] scratch; // this range's own
 
             @Override
             public float dot1(int row, float[] xs, int xo) {
@@ -139,15 +155,11 @@ public final class RowGroupMatrix implements WeightMatrix {
             }
 
             @Override
-            public void rows4(int row, float[] xs, int xo, float[] out) { // row starts a group
+            public void rows4(int row, float[] xs, int xo, float[] out) { // row starts a group; m is 1
                 if (scratch == null) {
                     scratch = new float[dots.rows4Scratch(cols)];
                 }
-                if (preparedFor != xo) {
-                    dots.prepareRows4(xs, xo, cols, scratch);
-                    preparedFor = xo;
-                }
-                dots.rows4(codes, codeAt(row), heads, headAt(row), cols, xs, xo, scratch, out);
+                dots.rows4(codes, codeAt(row), heads, headAt(row), cols, xs, xo, input, scratch, out);
             }
         }, rows, cols, x, xOff, m, y, yOff, rowFrom, rowTo);
     }

@@ -33,6 +33,16 @@ public interface WeightMatrix {
     void matmul(float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo);
 
     /**
+     * The same product made ready for a pool's threads, which then compute it range by range
+     * ({@link RowProduct#rows}): whatever the kernel derives from x (a rewritten or padded copy) is
+     * derived here, once, on the calling thread, instead of once per range. The default derives
+     * nothing and calls {@link #matmul} per range.
+     */
+    default RowProduct product(float[] x, int xOff, int m, float[] y, int yOff) {
+        return (rowFrom, rowTo) -> matmul(x, xOff, m, y, yOff, rowFrom, rowTo);
+    }
+
+    /**
      * The whole product through a path with its own threads (oneDNN's OpenMP team), for {@code m}
      * rows; false when this matrix has none for m, and the caller splits {@link #matmul} over its
      * pool. The path may use {@code pool} for its own data preparation, and must leave the pool's

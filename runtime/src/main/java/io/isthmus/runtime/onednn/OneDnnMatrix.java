@@ -1,6 +1,7 @@
 package io.isthmus.runtime.onednn;
 
 import io.isthmus.runtime.kernel.ComputePool;
+import io.isthmus.runtime.kernel.RowProduct;
 import io.isthmus.runtime.kernel.WeightMatrix;
 
 import java.lang.foreign.Arena;
@@ -87,6 +88,11 @@ public final class OneDnnMatrix implements WeightMatrix {
     @Override
     public void matmul(float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo) {
         base.matmul(x, xOff, m, y, yOff, rowFrom, rowTo);
+    }
+
+    @Override
+    public RowProduct product(float[] x, int xOff, int m, float[] y, int yOff) {
+        return base.product(x, xOff, m, y, yOff);
     }
 
     @Override

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isthmus.runtime.kernel.Reference;
+import io.isthmus.runtime.kernel.RowProduct;
 import io.isthmus.runtime.kernel.WeightMatrix;
 
 import java.lang.foreign.Arena;
@@ -35,7 +36,8 @@ public final class PackedMatrixChecks {
 
     /**
      * The kernel on rows [rowFrom, rowTo) against the double reference ({@link #TOLERANCE}); nothing
-     * else of y is written. {@code what} names the case in failures.
+     * else of y is written; and the same holds for one {@link WeightMatrix#product} taken in two
+     * ranges, the second first (as a pool's threads may). {@code what} names the case in failures.
      */
     public static void check(WeightMatrix w, int m, int rowFrom, int rowTo, Random rnd, String what) {
         int k = w.cols(), n = w.rows();
@@ -54,6 +56,17 @@ public final class PackedMatrixChecks {
                 assertTrue(Float.isNaN(y[i]), where + ": wrote y[" + i + "]");
             }
         }
+        float[] byRanges = new float[y.length];
+        Arrays.fill(byRanges, Float.NaN);
+        RowProduct product = w.product(x, xOff, m, byRanges, yOff);
+        int mid = Math.min(rowTo, (rowFrom + (rowTo - rowFrom) / 2 + 3) / 4 * 4); // where a four-row group may start
+        product.rows(mid, rowTo);
+        product.rows(rowFrom, mid);
+        for (int i = 0; i < y.length; i++) { // the same entries written (the JIT may round a last bit otherwise)
+            assertEquals(Float.isNaN(y[i]), Float.isNaN(byRanges[i]), where + ": product by ranges, y[" + i + "]");
+        }
+        double rangesErr = Reference.relativeError(byRanges, yOff, Reference.matmul(w, x, xOff, m), m, n, rowFrom, rowTo);
+        assertTrue(rangesErr < TOLERANCE, where + ": product by ranges: relative error " + rangesErr);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.isthmus.runtime.quant.codebook;
 
 import io.isthmus.runtime.config.FormatSpec;
+import io.isthmus.runtime.kernel.RowProduct;
 import io.isthmus.runtime.kernel.RowTiles;
 import io.isthmus.runtime.quant.PackedMatrix;
 
@@ -94,22 +95,26 @@ public final class LutMatrix implements PackedMatrix {
         return parts;
     }
 
-    /**
-     * The kernels take whole blocks: a row length that is not a multiple of the block has x copied
-     * once per call with zeros after each row (the padding codes decode to finite table values).
-     */
     @Override
     public void matmul(float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo) {
+        product(x, xOff, m, y, yOff).rows(rowFrom, rowTo);
+    }
+
+    /**
+     * The kernels take whole blocks: a row length that is not a multiple of the block has x copied
+     * once per product with zeros after each row (the padding codes decode to finite table values).
+     */
+    @Override
+    public RowProduct product(float[] x, int xOff, int m, float[] y, int yOff) {
         if (paddedCols == cols) {
-            RowTiles.matmul(dots, rows, cols, x, xOff, m, y, yOff, rowFrom, rowTo);
-            return;
+            return (rowFrom, rowTo) -> RowTiles.matmul(dots, rows, cols, x, xOff, m, y, yOff, rowFrom, rowTo);
         }
         Objects.checkFromIndexSize(xOff, (long) m * cols > Integer.MAX_VALUE ? -1 : m * cols, x.length);
         float[] padded = new float[Math.multiplyExact(m, paddedCols)];
         for (int i = 0; i < m; i++) {
             System.arraycopy(x, xOff + i * cols, padded, i * paddedCols, cols);
         }
-        RowTiles.matmul(dots, rows, paddedCols, padded, 0, m, y, yOff, rowFrom, rowTo);
+        return (rowFrom, rowTo) -> RowTiles.matmul(dots, rows, paddedCols, padded, 0, m, y, yOff, rowFrom, rowTo);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.isthmus.runtime.quant.sparse;
 
 import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.kernel.ComputePool;
+import io.isthmus.runtime.kernel.RowProduct;
 import io.isthmus.runtime.kernel.WeightMatrix;
 import io.isthmus.runtime.quant.PackedMatrix;
 
@@ -79,8 +80,16 @@ public final class SparseMatrix implements PackedMatrix {
 
     @Override
     public void matmul(float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo) {
-        dense.matmul(x, xOff, m, y, yOff, rowFrom, rowTo);
-        outliers.addTo(x, xOff, m, y, yOff, rowFrom, rowTo);
+        product(x, xOff, m, y, yOff).rows(rowFrom, rowTo);
+    }
+
+    @Override
+    public RowProduct product(float[] x, int xOff, int m, float[] y, int yOff) {
+        RowProduct denseRows = dense.product(x, xOff, m, y, yOff);
+        return (rowFrom, rowTo) -> {
+            denseRows.rows(rowFrom, rowTo);
+            outliers.addTo(x, xOff, m, y, yOff, rowFrom, rowTo);
+        };
     }
 
     @Override
