@@ -121,6 +121,12 @@ public final class RowGroupMatrix implements WeightMatrix {
         return (long) rows * blocks * (dots.headBytes + dots.codeBytes);
     }
 
+    /** The GGUF type's bytes: a grouped Q4_K or Q6_K is larger in memory than in the file. */
+    @Override
+    public long formatBytes() {
+        return rows * dots.type.rowBytes(cols);
+    }
+
     @Override
     public void matmul(float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo) {
         product(x, xOff, m, y, yOff).rows(rowFrom, rowTo);

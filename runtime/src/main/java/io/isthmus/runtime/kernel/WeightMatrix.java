@@ -25,6 +25,15 @@ public interface WeightMatrix {
     long byteSize();
 
     /**
+     * Bytes of the matrix in its format's own encoding, as a file stores it: what bits per weight
+     * are counted from. The same as {@link #byteSize} unless the matrix is held in a wider layout
+     * made for speed (a repacked Q6_K's byte per code).
+     */
+    default long formatBytes() {
+        return byteSize();
+    }
+
+    /**
      * {@code y[i][r] = Σ_c W[r][c]·x[i][c]} for {@code r} in {@code [rowFrom, rowTo)} and every
      * {@code i < m}; x holds m rows of {@link #cols()} floats from {@code xOff}, y m rows of
      * {@link #rows()} floats from {@code yOff}. Other entries of y are left alone, so disjoint row

@@ -11,8 +11,9 @@ import java.util.stream.Collectors;
 
 /**
  * What a model's weight matrices are stored as: their formats, most weights first (e.g.
- * {@code q4_0,q6_k} for llama.cpp's Q4_0 file with its Q6_K embedding), and bytes per weight.
- * Vectors (norms, biases) are not counted.
+ * {@code q4_0,q6_k} for llama.cpp's Q4_0 file with its Q6_K embedding), and bytes per weight in
+ * those formats' own encodings ({@link WeightMatrix#formatBytes}). Vectors (norms, biases) are not
+ * counted.
  */
 public record WeightSummary(String formats, long weights, long bytes) {
 
@@ -35,7 +36,7 @@ public record WeightSummary(String formats, long weights, long bytes) {
             long n = (long) m.rows() * m.cols();
             byFormat.merge(m.format(), n, Long::sum);
             weights += n;
-            bytes += m.byteSize();
+            bytes += m.formatBytes(); // the format's bits, not a faster layout's in memory
         }
         String formats = byFormat.entrySet().stream()
                 .sorted(Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder()).thenComparing(Map.Entry.comparingByKey()))

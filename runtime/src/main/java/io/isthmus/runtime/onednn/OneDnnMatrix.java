@@ -86,6 +86,11 @@ public final class OneDnnMatrix implements WeightMatrix {
     }
 
     @Override
+    public long formatBytes() {
+        return base.formatBytes();
+    }
+
+    @Override
     public void matmul(float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo) {
         base.matmul(x, xOff, m, y, yOff, rowFrom, rowTo);
     }

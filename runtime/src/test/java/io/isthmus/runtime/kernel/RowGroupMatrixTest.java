@@ -60,6 +60,7 @@ class RowGroupMatrixTest {
                     default -> 0;
                 };
                 assertEquals(t.byteSize() + grows * blocks, w.byteSize());
+                assertEquals(t.byteSize(), w.formatBytes(), "bits per weight are the GGUF type's");
                 assertEquals(type.name().toLowerCase(), w.format());
                 TensorMatrix plain = TensorMatrix.of(t);
                 float[] want = new float[k + 3], scalar = new float[k + 3], vector = new float[k + 3];
