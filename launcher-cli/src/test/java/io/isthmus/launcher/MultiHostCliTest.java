@@ -1,9 +1,9 @@
 package io.isthmus.launcher;
 
+import io.isthmus.collectives.tcp.FreePorts;
 import io.isthmus.runtime.cluster.JvmFlags;
 import org.junit.jupiter.api.Test;
 
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,10 +21,7 @@ class MultiHostCliTest {
 
     @Test
     void twoHostsGenerateWhatOneHostDoes() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        int port = FreePorts.belowEphemeralRange();
         List<String> host1 = new ArrayList<>();
         host1.add(ProcessHandle.current().info().command().orElseThrow());
         host1.addAll(JvmFlags.current());

@@ -3,11 +3,10 @@ package io.isthmus.collectives.bench;
 import io.isthmus.collectives.WireType;
 import io.isthmus.collectives.shm.JobDirectory;
 import io.isthmus.collectives.shm.ShmCommunicator;
+import io.isthmus.collectives.tcp.FreePorts;
 import io.isthmus.collectives.tcp.TcpCommunicator;
 import io.isthmus.collectives.tcp.TcpOptions;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
@@ -127,9 +126,7 @@ public final class AllReduceBenchmark {
     private static TcpCommunicator joinRing(ShmCommunicator shm) throws IOException {
         byte[] port = new byte[4];
         if (shm.rank() == 0) {
-            try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                ByteBuffer.wrap(port).putInt(probe.getLocalPort());
-            }
+            ByteBuffer.wrap(port).putInt(FreePorts.belowEphemeralRange());
         }
         shm.broadcast(port, 0, 4, 0);
         TcpOptions options = TcpOptions.of("127.0.0.1", ByteBuffer.wrap(port).getInt()).withListenHost("127.0.0.1");

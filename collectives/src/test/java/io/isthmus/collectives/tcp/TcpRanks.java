@@ -1,9 +1,5 @@
 package io.isthmus.collectives.tcp;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,13 +24,9 @@ public final class TcpRanks {
                 .withTimeouts(Duration.ofSeconds(20), Duration.ofSeconds(20));
     }
 
-    /** A port nobody listens on right now (the kernel's pick for an ephemeral bind). */
+    /** A port nobody listens on right now, outside the range the ranks' own ephemeral binds take. */
     public static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return FreePorts.belowEphemeralRange();
     }
 
     /** Each rank's result; throws the first rank's exception. */

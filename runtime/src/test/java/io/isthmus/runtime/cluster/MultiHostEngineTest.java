@@ -1,5 +1,6 @@
 package io.isthmus.runtime.cluster;
 
+import io.isthmus.collectives.tcp.FreePorts;
 import io.isthmus.numa.CoreList;
 import io.isthmus.numa.RankPlanner;
 import io.isthmus.numa.Topology;
@@ -14,7 +15,6 @@ import org.junit.jupiter.api.Test;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,10 +44,8 @@ class MultiHostEngineTest {
         }
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+    static int freePort() {
+        return FreePorts.belowEphemeralRange();
     }
 
     /** Starts host 1 of a two-host job with {@code ranks} ranks on {@code cores}. */
