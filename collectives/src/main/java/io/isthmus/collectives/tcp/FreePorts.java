@@ -1,7 +1,6 @@
 package io.isthmus.collectives.tcp;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -41,8 +40,7 @@ public final class FreePorts {
                 // someone listens there; draw again
             }
         }
-        throw new UncheckedIOException(new IOException("no free loopback port in " + LOWEST + ".." + (end - 1)
-                + " after 200 draws"));
+        throw new IllegalStateException("no free loopback port in " + LOWEST + ".." + (end - 1) + " after 200 draws");
     }
 
     /** The first port of the kernel's ephemeral range (net.ipv4.ip_local_port_range). */

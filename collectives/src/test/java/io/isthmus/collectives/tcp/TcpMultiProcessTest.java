@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class TcpMultiProcessTest {
     @Test
     void twoProcessesRunEveryCollectiveOverLoopback() throws Exception {
-        int masterPort = TcpRanks.freePort();
+        int masterPort = FreePorts.belowEphemeralRange();
         Process child = ChildJvm.start(TcpRankProcess.class, List.of(String.valueOf(masterPort), "1", "2"));
         try {
             try (TcpCommunicator comm = TcpCommunicator.create(0, 2, TcpRankProcess.options(masterPort))) {

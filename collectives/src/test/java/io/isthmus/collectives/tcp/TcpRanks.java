@@ -20,13 +20,8 @@ public final class TcpRanks {
 
     /** Loopback only, a fresh master port, small frames (so long messages span many), 20 s timeouts. */
     public static TcpOptions loopbackOptions() {
-        return TcpOptions.of("127.0.0.1", freePort()).withListenHost("127.0.0.1").withFrameBytes(64 << 10)
+        return TcpOptions.of("127.0.0.1", FreePorts.belowEphemeralRange()).withListenHost("127.0.0.1").withFrameBytes(64 << 10)
                 .withTimeouts(Duration.ofSeconds(20), Duration.ofSeconds(20));
-    }
-
-    /** A port nobody listens on right now, outside the range the ranks' own ephemeral binds take. */
-    public static int freePort() {
-        return FreePorts.belowEphemeralRange();
     }
 
     /** Each rank's result; throws the first rank's exception. */

@@ -139,13 +139,7 @@ public final class RowGroupMatrix implements WeightMatrix {
      */
     @Override
     public RowProduct product(float[] x, int xOff, int m, float[] y, int yOff) {
-        float[] prepared = null;
-        if (m == 1 && dots.preparedSize(cols) > 0) {
-            Objects.checkFromIndexSize(xOff, cols, x.length);
-            prepared = new float[dots.preparedSize(cols)];
-            dots.prepare(x, xOff, cols, prepared);
-        }
-        float[] input = prepared;
+        float[] prepared = m == 1 ? prepare(x, xOff) : null; // only single x rows go through rows4
         int codeStep = (int) codeStep(), headStep = (int) headStep();
         return (rowFrom, rowTo) -> RowTiles.matmul(new RowTiles.RowDots() {
             private float[] scratch; // this range's own
@@ -165,9 +159,21 @@ public final class RowGroupMatrix implements WeightMatrix {
                 if (scratch == null) {
                     scratch = new float[dots.rows4Scratch(cols)];
                 }
-                dots.rows4(codes, codeAt(row), heads, headAt(row), cols, xs, xo, input, scratch, out);
+                dots.rows4(codes, codeAt(row), heads, headAt(row), cols, xs, xo, prepared, scratch, out);
             }
         }, rows, cols, x, xOff, m, y, yOff, rowFrom, rowTo);
+    }
+
+    /** What the type's group kernel derives from the x row at {@code xOff}, or null when it reads x as it is. */
+    private float[] prepare(float[] x, int xOff) {
+        int size = dots.preparedSize(cols);
+        if (size == 0) {
+            return null;
+        }
+        Objects.checkFromIndexSize(xOff, cols, x.length);
+        float[] prepared = new float[size];
+        dots.prepare(x, xOff, cols, prepared);
+        return prepared;
     }
 
     @Override

@@ -44,10 +44,6 @@ class MultiHostEngineTest {
         }
     }
 
-    static int freePort() {
-        return FreePorts.belowEphemeralRange();
-    }
-
     /** Starts host 1 of a two-host job with {@code ranks} ranks on {@code cores}. */
     private void startHost1(Path model, int port, String cores, int ranks) throws IOException {
         List<String> cmd = new ArrayList<>();
@@ -81,7 +77,7 @@ class MultiHostEngineTest {
 
     @Test
     void twoHostsOfOneRankEachGiveTheGoldenIdsAndLeaveNothingBehind() throws Exception {
-        int port = freePort();
+        int port = FreePorts.belowEphemeralRange();
         startHost1(MultiProcessEngineTest.MODEL, port, "1", 1);
         try (Engine engine = Engine.open(MultiProcessEngineTest.MODEL, host0(port, "0", 1))) {
             assertEquals(2, engine.worldSize());
@@ -105,7 +101,7 @@ class MultiHostEngineTest {
         try (Engine single = Engine.open(model, EngineOptions.defaults().withThreads(1).withWarmUpMillis(0))) {
             one = single.generate(req).tokenIds();
         }
-        int port = freePort();
+        int port = FreePorts.belowEphemeralRange();
         startHost1(model, port, "0-1", 2);
         try (Engine engine = Engine.open(model, host0(port, "0-1", 2))) {
             assertEquals(4, engine.worldSize());
@@ -117,7 +113,7 @@ class MultiHostEngineTest {
 
     @Test
     void aRankKilledOnTheOtherHostEndsTheJob() throws Exception {
-        int port = freePort();
+        int port = FreePorts.belowEphemeralRange();
         startHost1(MultiProcessEngineTest.MODEL, port, "1", 1);
         Engine engine = Engine.open(MultiProcessEngineTest.MODEL, host0(port, "0", 1));
         try {
