@@ -39,8 +39,11 @@ public final class KernelBenchmark {
     private static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0,
             GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K};
 
-    /** Bytes of weights each format's GEMVs rotate through, well beyond the L3 of the machines at hand. */
-    static final long ROTATION_BYTES = 256L << 20;
+    /**
+     * Bytes of weights each format's GEMVs rotate through, well beyond the L3 of the machines at hand
+     * ({@code -Disthmus.bench.rotation-mib=0} with a small matrix times a kernel's arithmetic from cache).
+     */
+    static final long ROTATION_BYTES = Long.getLong("isthmus.bench.rotation-mib", 256) << 20;
 
     private KernelBenchmark() {
     }

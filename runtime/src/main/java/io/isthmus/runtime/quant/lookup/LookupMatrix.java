@@ -1,6 +1,7 @@
 package io.isthmus.runtime.quant.lookup;
 
 import io.isthmus.runtime.config.FormatSpec;
+import io.isthmus.runtime.kernel.RowProduct;
 import io.isthmus.runtime.kernel.RowTiles;
 import io.isthmus.runtime.quant.PackedMatrix;
 import io.isthmus.runtime.quant.packing.CodePlanes;
@@ -148,8 +149,30 @@ public final class LookupMatrix implements PackedMatrix {
 
     @Override
     public void matmul(float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo) {
-        RowTiles.RowDots dots = bits() == 4 ? new Lookup4Dots(this, table) : new Lookup3Dots(this, table);
-        RowTiles.matmul(dots, rows(), cols(), x, xOff, m, y, yOff, rowFrom, rowTo);
+        product(x, xOff, m, y, yOff).rows(rowFrom, rowTo);
+    }
+
+    /**
+     * A single x row's per-group sums, which the minimums multiply, are made once per product
+     * instead of once per range of rows.
+     */
+    @Override
+    public RowProduct product(float[] x, int xOff, int m, float[] y, int yOff) {
+        if (m != 1 || mins == null) {
+            return (rowFrom, rowTo) -> RowTiles.matmul(dots(), rows(), cols(), x, xOff, m, y, yOff, rowFrom, rowTo);
+        }
+        Objects.checkFromIndexSize(xOff, cols(), x.length);
+        float[] sums = new float[scales.groups()];
+        dots().groupSums(x, xOff, sums);
+        return (rowFrom, rowTo) -> {
+            RowTables dots = dots();
+            dots.useGroupSums(x, xOff, sums);
+            RowTiles.matmul(dots, rows(), cols(), x, xOff, 1, y, yOff, rowFrom, rowTo);
+        };
+    }
+
+    private RowTables dots() {
+        return bits() == 3 ? new Lookup3Dots(this, table) : new Lookup4Dots(this, table);
     }
 
     @Override

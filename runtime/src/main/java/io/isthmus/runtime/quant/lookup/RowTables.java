@@ -22,8 +22,8 @@ import jdk.incubator.vector.VectorOperators;
  * minimums); for tiles of four x rows, where a decoded weight serves four products, each group
  * of the row gets its own table {@code level·scale + min} first ({@link #prepare}: one vector fma
  * per group into {@code 16 · groups} floats of scratch that stay in L1). Vectors of fewer than 8
- * lanes take {@link #scalarDot}. One instance per {@code matmul} call (it owns the scratch); not
- * thread-safe.
+ * lanes take {@link #scalarDot}. One instance per {@code matmul} call or range of a product (it
+ * owns the scratch); not thread-safe.
  *
  * <p>The kernels write the decode out in their loops instead of calling a helper: C2 stops
  * inlining ordinary methods into a method this full of vector code, and a helper that takes or
@@ -40,8 +40,8 @@ abstract class RowTables implements RowTiles.RowDots {
 
     final CodePlanes codes;
     final int k;
-    /** The tables of row {@link #tableRow}: one 16-entry table per group. */
-    final float[] tables;
+    /** The tables of row {@link #tableRow}: one 16-entry table per group (allocated by the first {@link #prepare}). */
+    float[] tables;
     /** Offsets from a chunk's first table to those of its columns 32, 64 and 96 (groups are 32 to 256 wide). */
     final int slot1, slot2, slot3;
     final int groupShift;
@@ -50,8 +50,12 @@ abstract class RowTables implements RowTiles.RowDots {
     final GroupScales scales;
     final GroupScales mins;
     private final int groups;
-    /** Σ x over the whole-chunk columns of each group, for the x row at {@link #sumsAt} of {@link #sumsOf}. */
-    private final float[] groupSums;
+    /**
+     * Σ x over the whole-chunk columns of each group, for the x row at {@link #sumsAt} of {@link #sumsOf}:
+     * a product's shared sums ({@link #useGroupSums}) or {@link #ownSums}.
+     */
+    private float[] groupSums;
+    private float[] ownSums;
     private float[] sumsOf;
     private int sumsAt = -1;
     private int tableRow = -1;
@@ -67,8 +71,6 @@ abstract class RowTables implements RowTiles.RowDots {
         for (int i = 0; i < ENTRIES; i++) {
             levels[i] = table[i % table.length];
         }
-        this.tables = new float[ENTRIES * groups];
-        this.groupSums = mins == null ? null : new float[groups];
         int g = w.group();
         this.slot1 = ENTRIES * (32 / g);
         this.slot2 = ENTRIES * (64 / g);
@@ -79,6 +81,9 @@ abstract class RowTables implements RowTiles.RowDots {
     final void prepare(int row) {
         if (row == tableRow) {
             return;
+        }
+        if (tables == null) {
+            tables = new float[ENTRIES * groups];
         }
         short[] s = scales.halves();
         int si = scales.rowIndex(row);
@@ -102,17 +107,12 @@ abstract class RowTables implements RowTiles.RowDots {
         if (mins == null) {
             return 0;
         }
-        int end = k / CodePlanes.CHUNK * CodePlanes.CHUNK;
         if (x != sumsOf || xo != sumsAt) {
-            for (int g = 0; g < groups; g++) {
-                float s = 0;
-                for (int c = g << groupShift, to = Math.min(end, (g + 1) << groupShift); c < to; c++) {
-                    s += x[xo + c];
-                }
-                groupSums[g] = s;
+            if (ownSums == null) {
+                ownSums = new float[groups];
             }
-            sumsOf = x;
-            sumsAt = xo;
+            groupSums(x, xo, ownSums);
+            useGroupSums(x, xo, ownSums);
         }
         short[] m = mins.halves();
         int mi = mins.rowIndex(row);
@@ -128,6 +128,33 @@ abstract class RowTables implements RowTiles.RowDots {
             sum += Float.float16ToFloat(m[mi + g]) * groupSums[g];
         }
         return sum;
+    }
+
+    /** Σ x over the whole-chunk columns of each group of the x row at {@code xo}, into {@code out}. */
+    final void groupSums(float[] x, int xo, float[] out) {
+        int end = k / CodePlanes.CHUNK * CodePlanes.CHUNK;
+        for (int g = 0; g < groups; g++) {
+            int c = g << groupShift, to = Math.min(end, (g + 1) << groupShift);
+            FloatVector acc = FloatVector.zero(F);
+            for (; c + LANES <= to; c += LANES) {
+                acc = acc.add(FloatVector.fromArray(F, x, xo + c));
+            }
+            float s = acc.reduceLanes(VectorOperators.ADD);
+            for (; c < to; c++) {
+                s += x[xo + c];
+            }
+            out[g] = s;
+        }
+    }
+
+    /**
+     * Takes {@code sums}, made by {@link #groupSums} for the x row at {@code xo}, instead of summing
+     * again: a product's rows are shared out to many instances, which then only read them.
+     */
+    final void useGroupSums(float[] x, int xo, float[] sums) {
+        groupSums = sums;
+        sumsOf = x;
+        sumsAt = xo;
     }
 
     /** Offset in {@link #tables} of the table for column {@code col}. */
