@@ -127,14 +127,21 @@ final class BeamSearchJob extends GenerationJob {
         }
     }
 
-    /** The best {@code k} token ids of the logits row at {@code off} into topIds, best first (ties: lower id). */
+    /**
+     * The best {@code k} token ids of the logits row at {@code off} into topIds, best first (ties:
+     * lower id). Once k are kept, only ids above the k-th best can enter, and a vector scan jumps
+     * to the next such id.
+     */
     private int topTokens(float[] logits, int off, int k) {
         int count = 0;
         for (int id = 0; id < vocab; id++) {
-            float v = logits[off + id];
-            if (count == k && !(v > logits[off + topIds[k - 1]])) {
-                continue;
+            if (count == k) {
+                id = Ops.firstAbove(logits, off + id, off + vocab, logits[off + topIds[k - 1]]) - off;
+                if (id == vocab) {
+                    break;
+                }
             }
+            float v = logits[off + id];
             int at = count == k ? k - 1 : count++;
             while (at > 0 && v > logits[off + topIds[at - 1]]) {
                 topIds[at] = topIds[at - 1];

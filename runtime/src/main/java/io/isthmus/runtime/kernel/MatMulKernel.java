@@ -14,6 +14,14 @@ public interface MatMulKernel {
     void matmul(Tensor w, float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo);
 
     /**
+     * The same product made ready for ranges of rows ({@link WeightMatrix#product}): what the kernel
+     * derives from x is derived once, here. The default derives nothing.
+     */
+    default RowProduct product(Tensor w, float[] x, int xOff, int m, float[] y, int yOff) {
+        return (rowFrom, rowTo) -> matmul(w, x, xOff, m, y, yOff, rowFrom, rowTo);
+    }
+
+    /**
      * Row {@code row} of {@code w} as floats into {@code out[off..off + w.cols())}: exactly the values
      * of {@link Dequantize#row}, decoded with vectors where the type has a decoder (dequantized tiles
      * for oneDNN decode whole matrices per product).

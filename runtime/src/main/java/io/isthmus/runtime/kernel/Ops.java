@@ -4,6 +4,7 @@ import static io.isthmus.runtime.kernel.VectorSettings.F;
 import static io.isthmus.runtime.kernel.VectorSettings.LANES;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -117,6 +118,41 @@ public final class Ops {
         float m = acc.reduceLanes(VectorOperators.MAX);
         for (; i < size; i++) {
             m = Math.max(m, x[off + i]);
+        }
+        return m;
+    }
+
+    /**
+     * The first index in [from, to) whose value is above {@code threshold}, or {@code to} if none
+     * is (NaN is never above): how a top-k scan skips the bulk of a vocabulary once its k-th best
+     * is high.
+     */
+    public static int firstAbove(float[] x, int from, int to, float threshold) {
+        int i = from;
+        for (; i <= to - LANES; i += LANES) {
+            VectorMask<Float> above = FloatVector.fromArray(F, x, i).compare(VectorOperators.GT, threshold);
+            if (above.anyTrue()) {
+                return i + above.firstTrue();
+            }
+        }
+        for (; i < to; i++) {
+            if (x[i] > threshold) {
+                return i;
+            }
+        }
+        return to;
+    }
+
+    /** Largest |x[off+i]| over [off, off+size) (NaN when one is NaN, as {@link Math#max} has it). */
+    public static float maxAbs(float[] x, int off, int size) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= size - LANES; i += LANES) {
+            acc = acc.max(FloatVector.fromArray(F, x, off + i).abs());
+        }
+        float m = acc.reduceLanes(VectorOperators.MAX);
+        for (; i < size; i++) {
+            m = Math.max(m, Math.abs(x[off + i]));
         }
         return m;
     }

@@ -25,13 +25,20 @@ abstract class RowTiledKernel implements MatMulKernel {
 
     @Override
     public final void matmul(Tensor w, float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo) {
+        product(w, x, xOff, m, y, yOff).rows(rowFrom, rowTo);
+    }
+
+    @Override
+    public final RowProduct product(Tensor w, float[] x, int xOff, int m, float[] y, int yOff) {
         if (w.type() != type) {
             throw new IllegalArgumentException(getClass().getSimpleName() + " cannot multiply " + w);
         }
         MemorySegment seg = w.data();
         long rowBytes = w.rowBytes();
         int k = w.cols();
-        RowTiles.matmul(new RowTiles.RowDots() {
+        int n = w.rows();
+        Input in = input(x, xOff, m, k);
+        RowTiles.RowDots dots = new RowTiles.RowDots() {
             @Override
             public float dot1(int row, float[] xs, int xo) {
                 return RowTiledKernel.this.dot1(seg, row * rowBytes, k, xs, xo);
@@ -41,7 +48,40 @@ abstract class RowTiledKernel implements MatMulKernel {
             public void dot4(int row, float[] xs, int x0, int x1, int x2, int x3, float[] out) {
                 RowTiledKernel.this.dot4(seg, row * rowBytes, k, xs, x0, x1, x2, x3, out);
             }
-        }, w.rows(), k, x, xOff, m, y, yOff, rowFrom, rowTo);
+        };
+        return (rowFrom, rowTo) -> {
+            RowTiles.matmul(dots, n, k, in.x, in.xOff, m, y, yOff, rowFrom, rowTo);
+            in.rescale(y, yOff, n, rowFrom, rowTo);
+        };
+    }
+
+    /**
+     * The x rows as {@link #dot1}/{@link #dot4} read them ({@code m} rows of {@code k} from
+     * {@code xOff}): x itself, unless the kernel reads a rewritten copy.
+     */
+    Input input(float[] x, int xOff, int m, int k) {
+        Objects.checkFromIndexSize(xOff, (long) m * k > Integer.MAX_VALUE ? -1 : m * k, x.length);
+        return new Input(x, xOff, null);
+    }
+
+    /**
+     * What the dots read for x, and for each x row the power of two its results are multiplied by
+     * afterwards ({@code rowScales} null: none).
+     */
+    record Input(float[] x, int xOff, float[] rowScales) {
+
+        /** Multiplies output rows [rowFrom, rowTo) of each x row by its scale. */
+        void rescale(float[] y, int yOff, int n, int rowFrom, int rowTo) {
+            if (rowScales == null) {
+                return;
+            }
+            for (int i = 0; i < rowScales.length; i++) {
+                float s = rowScales[i];
+                if (s != 1f) {
+                    Ops.scale(y, yOff + i * n + rowFrom, s, rowTo - rowFrom);
+                }
+            }
+        }
     }
 
     @Override

@@ -56,6 +56,11 @@ public record TensorMatrix(Tensor tensor, MatMulKernel kernel) implements Weight
     }
 
     @Override
+    public RowProduct product(float[] x, int xOff, int m, float[] y, int yOff) {
+        return kernel.product(tensor, x, xOff, m, y, yOff);
+    }
+
+    @Override
     public void dequantizeRow(int row, float[] out, int off) {
         Dequantize.row(tensor, row, out, off);
     }

@@ -103,6 +103,38 @@ class MatMulKernelTest {
         }
     }
 
+    /**
+     * F16 dots read x times 2^112; rows with values of 2^15 and more are scaled by less and their
+     * results multiplied back, so they match the reference as closely as ordinary rows, and they
+     * give the same floats as the same rows divided by a power of two, then multiplied back.
+     */
+    @Test
+    void f16WithActivationsThatWouldOverflowOnceScaledMatchesReference() {
+        Random rnd = new Random(7);
+        try (Arena arena = Arena.ofConfined()) {
+            int k = 300, n = 37, m = 5;
+            Tensor w = Quantize.quantize(arena, "w", GgmlType.F16, Reference.gaussian(rnd, n * k, 0.05), 0, n, k);
+            float[] x = Reference.gaussian(rnd, m * k, 1);
+            x[k + 10] = 40000f;                 // row 1: just past 2^15
+            x[3 * k + 7] = -3e30f;              // row 3: far past it
+            for (int c = 0; c < k; c++) {
+                x[4 * k + c] *= 0x1p20f;        // row 4: every value large
+            }
+            float[] y = new float[m * n];
+            MatMulKernels.forType(GgmlType.F16).matmul(w, x, 0, m, y, 0, 0, n);
+            double err = Reference.relativeError(y, 0, Reference.matmul(w, x, 0, m), m, n, 0, n);
+            assertTrue(err < TOLERANCE, "relative error " + err);
+            float[] small = new float[k], ySmall = new float[n];
+            for (int c = 0; c < k; c++) {
+                small[c] = x[4 * k + c] * 0x1p-20f;
+            }
+            MatMulKernels.forType(GgmlType.F16).matmul(w, small, 0, 1, ySmall, 0, 0, n);
+            for (int r = 0; r < n; r++) {
+                assertEquals(ySmall[r] * 0x1p20f, y[4 * n + r], "row 4, output " + r + ": powers of two scale exactly");
+            }
+        }
+    }
+
     private static void assertDecodesExactly(Tensor w) {
         TensorMatrix m = TensorMatrix.of(w);
         float[] want = new float[w.cols() + 3], got = new float[w.cols() + 3];

@@ -53,6 +53,34 @@ class OpsTest {
     }
 
     @Test
+    void maxAbsAndFirstAbove() {
+        for (int n : SIZES) {
+            float[] a = Reference.gaussian(rnd, n + 2, 1);
+            float maxAbs = 0;
+            for (int i = 0; i < n; i++) {
+                maxAbs = Math.max(maxAbs, Math.abs(a[i + 2]));
+            }
+            assertEquals(maxAbs, Ops.maxAbs(a, 2, n), "maxAbs " + n);
+            float threshold = 1.5f;
+            int first = 2 + n;
+            for (int i = 2; i < 2 + n; i++) {
+                if (a[i] > threshold) {
+                    first = i;
+                    break;
+                }
+            }
+            assertEquals(first, Ops.firstAbove(a, 2, 2 + n, threshold), "firstAbove " + n);
+        }
+        float[] v = new float[40];
+        v[3] = 9; // before the range
+        v[37] = 2;
+        v[38] = Float.NaN;
+        assertEquals(37, Ops.firstAbove(v, 4, 40, 1), "in the scalar tail");
+        assertEquals(38, Ops.firstAbove(v, 4, 38, 2), "none above: the end; equal is not above");
+        assertEquals(40, Ops.firstAbove(v, 38, 40, 0), "NaN is never above");
+    }
+
+    @Test
     void norms() {
         for (int n : SIZES) {
             float[] x = Reference.gaussian(rnd, n + 1, 2), w = Reference.gaussian(rnd, n, 1), bias = Reference.gaussian(rnd, n, 1);
