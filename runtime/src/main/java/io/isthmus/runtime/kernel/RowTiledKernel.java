@@ -23,6 +23,17 @@ abstract class RowTiledKernel implements MatMulKernel {
     /** The same for four x rows at once, results in {@code out[0..3]}. */
     abstract void dot4(MemorySegment w, long off, int k, float[] x, int x0, int x1, int x2, int x3, float[] out);
 
+    /**
+     * Rows at {@code off}, {@code off + rowBytes}, ... (four) each with four x rows,
+     * {@code out[4 * j + i]} = row j · x row i: four {@link #dot4}s unless the kernel shares x loads.
+     */
+    void dot4x4(MemorySegment w, long off, long rowBytes, int k, float[] x, int x0, int x1, int x2, int x3, float[] out) {
+        for (int j = 3; j >= 0; j--) {
+            dot4(w, off + j * rowBytes, k, x, x0, x1, x2, x3, out);
+            System.arraycopy(out, 0, out, 4 * j, 4);
+        }
+    }
+
     @Override
     public final void matmul(Tensor w, float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo) {
         product(w, x, xOff, m, y, yOff).rows(rowFrom, rowTo);
@@ -47,6 +58,11 @@ abstract class RowTiledKernel implements MatMulKernel {
             @Override
             public void dot4(int row, float[] xs, int x0, int x1, int x2, int x3, float[] out) {
                 RowTiledKernel.this.dot4(seg, row * rowBytes, k, xs, x0, x1, x2, x3, out);
+            }
+
+            @Override
+            public void tile4x4(int row, float[] xs, int x0, int x1, int x2, int x3, float[] out) {
+                RowTiledKernel.this.dot4x4(seg, row * rowBytes, rowBytes, k, xs, x0, x1, x2, x3, out);
             }
         };
         return (rowFrom, rowTo) -> {
