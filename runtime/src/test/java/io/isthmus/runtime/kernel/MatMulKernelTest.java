@@ -106,7 +106,8 @@ class MatMulKernelTest {
     /**
      * F16 dots read x times 2^112; rows with values of 2^15 and more are scaled by less and their
      * results multiplied back, so they match the reference as closely as ordinary rows, and they
-     * give the same floats as the same rows divided by a power of two, then multiplied back.
+     * give the same floats as the same product with such a row divided by a power of two, then
+     * multiplied back.
      */
     @Test
     void f16WithActivationsThatWouldOverflowOnceScaledMatchesReference() {
@@ -124,13 +125,13 @@ class MatMulKernelTest {
             MatMulKernels.forType(GgmlType.F16).matmul(w, x, 0, m, y, 0, 0, n);
             double err = Reference.relativeError(y, 0, Reference.matmul(w, x, 0, m), m, n, 0, n);
             assertTrue(err < TOLERANCE, "relative error " + err);
-            float[] small = new float[k], ySmall = new float[n];
+            float[] small = x.clone(), ySmall = new float[m * n]; // the same product, row 4 scaled back down
             for (int c = 0; c < k; c++) {
-                small[c] = x[4 * k + c] * 0x1p-20f;
+                small[4 * k + c] = x[4 * k + c] * 0x1p-20f;
             }
-            MatMulKernels.forType(GgmlType.F16).matmul(w, small, 0, 1, ySmall, 0, 0, n);
+            MatMulKernels.forType(GgmlType.F16).matmul(w, small, 0, m, ySmall, 0, 0, n);
             for (int r = 0; r < n; r++) {
-                assertEquals(ySmall[r] * 0x1p20f, y[4 * n + r], "row 4, output " + r + ": powers of two scale exactly");
+                assertEquals(ySmall[4 * n + r] * 0x1p20f, y[4 * n + r], "row 4, output " + r + ": powers of two scale exactly");
             }
         }
     }
