@@ -166,7 +166,8 @@ final class F16Kernel extends RowTiledKernel {
      * 2.65-2.74 vector FMAs per ns for four dot4s.
      */
     @Override
-    void dot4x4(MemorySegment w, long off, long rowBytes, int k, float[] x, int x0, int x1, int x2, int x3, float[] out) {
+    boolean dot4x4(MemorySegment w, long off, long rowBytes, int k, float[] x, int x0, int x1, int x2, int x3,
+                   float[] out) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
         long r1 = off + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
@@ -224,5 +225,6 @@ final class F16Kernel extends RowTiledKernel {
                 out[4 * j + 3] += v * x[x3 + c];
             }
         }
+        return true;
     }
 }

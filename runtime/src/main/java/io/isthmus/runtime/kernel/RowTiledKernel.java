@@ -25,13 +25,12 @@ abstract class RowTiledKernel implements MatMulKernel {
 
     /**
      * Rows at {@code off}, {@code off + rowBytes}, ... (four) each with four x rows,
-     * {@code out[4 * j + i]} = row j · x row i: four {@link #dot4}s unless the kernel shares x loads.
+     * {@code out[4 * j + i]} = row j · x row i, for a kernel that shares x loads across the rows;
+     * false (nothing computed) when it has no such tile and the rows go through {@link #dot4}.
      */
-    void dot4x4(MemorySegment w, long off, long rowBytes, int k, float[] x, int x0, int x1, int x2, int x3, float[] out) {
-        for (int j = 3; j >= 0; j--) {
-            dot4(w, off + j * rowBytes, k, x, x0, x1, x2, x3, out);
-            System.arraycopy(out, 0, out, 4 * j, 4);
-        }
+    boolean dot4x4(MemorySegment w, long off, long rowBytes, int k, float[] x, int x0, int x1, int x2, int x3,
+                   float[] out) {
+        return false;
     }
 
     @Override
@@ -62,7 +61,9 @@ abstract class RowTiledKernel implements MatMulKernel {
 
             @Override
             public void tile4x4(int row, float[] xs, int x0, int x1, int x2, int x3, float[] out) {
-                RowTiledKernel.this.dot4x4(seg, row * rowBytes, rowBytes, k, xs, x0, x1, x2, x3, out);
+                if (!RowTiledKernel.this.dot4x4(seg, row * rowBytes, rowBytes, k, xs, x0, x1, x2, x3, out)) {
+                    RowTiles.RowDots.super.tile4x4(row, xs, x0, x1, x2, x3, out);
+                }
             }
         };
         return (rowFrom, rowTo) -> {
