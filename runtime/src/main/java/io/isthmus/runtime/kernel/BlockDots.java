@@ -125,14 +125,14 @@ abstract class BlockDots {
     /**
      * Four rows stored as {@link RowGroupMatrix} groups them (row r's block b: codes at
      * {@code codeAt + 4·codeBytes·b + codeBytes·r}, head at {@code headAt + 4·headBytes·b + headBytes·r}),
-     * each with the one x row at {@code xo}, results in {@code out[0..3]}. {@code prepared} holds what
-     * {@link #prepare} derived from that x row (shared by all the product's threads: read only; null
+     * each with the one x row at {@code xo}, results in {@code out[0..3]}. {@code prepared} holds from
+     * {@code po} what {@link #prepare} derived from that x row (shared by all the product's threads: read only; null
      * where {@link #preparedSize} is 0), {@code scratch} at least {@link #rows4Scratch} floats of the
      * calling thread's own. This default takes the rows one by one; a type whose kernel shares the x
      * loads across the group overrides it.
      */
     void rows4(MemorySegment codes, long codeAt, MemorySegment heads, long headAt, int k, float[] x, int xo,
-               float[] prepared, float[] scratch, float[] out) {
+               float[] prepared, int po, float[] scratch, float[] out) {
         for (int r = 0; r < 4; r++) {
             out[r] = dot1(codes, codeAt + (long) r * codeBytes, 4 * codeBytes, heads, headAt + (long) r * headBytes,
                     4 * headBytes, k, x, xo);
@@ -146,9 +146,9 @@ abstract class BlockDots {
 
     /**
      * Whatever {@link #rows4} needs from the x row at {@code xo} before it multiplies groups by it,
-     * into {@code prepared}: once per product, for all the groups of all its threads.
+     * into {@code prepared} from {@code po}: once per product, for all the groups of all its threads.
      */
-    void prepare(float[] x, int xo, int k, float[] prepared) {
+    void prepare(float[] x, int xo, int k, float[] prepared, int po) {
     }
 
     /** Floats of per-thread scratch {@link #rows4} needs for rows of {@code k} columns. */

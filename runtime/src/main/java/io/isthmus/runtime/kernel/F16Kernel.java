@@ -58,17 +58,18 @@ final class F16Kernel extends RowTiledKernel {
         }
     }
 
-    /** x rows times 2^112 (or less, see the class comment) in a new array, as the dots read them. */
+    /** x rows times 2^112 (or less, see the class comment) in a new array, 64-byte aligned, as the dots read them. */
     @Override
     Input input(float[] x, int xOff, int m, int k) {
         super.input(x, xOff, m, k);
-        float[] scaled = new float[m * k];
+        float[] scaled = AlignedFloats.withSlack(m * k);
+        int at = AlignedFloats.firstAligned(scaled); // loaded as x is (see AlignedFloats)
         float[] rowScales = null;
         for (int i = 0; i < m; i++) {
             int e = Math.getExponent(Ops.maxAbs(x, xOff + i * k, k));
             int back = Math.max(0, e - MAX_UNSCALED_EXPONENT); // results come back 2^back too small
-            System.arraycopy(x, xOff + i * k, scaled, i * k, k);
-            Ops.scale(scaled, i * k, Math.scalb(1f, RESCALE_EXPONENT - back), k);
+            System.arraycopy(x, xOff + i * k, scaled, at + i * k, k);
+            Ops.scale(scaled, at + i * k, Math.scalb(1f, RESCALE_EXPONENT - back), k);
             if (back > 0) {
                 if (rowScales == null) {
                     rowScales = new float[m];
@@ -77,7 +78,7 @@ final class F16Kernel extends RowTiledKernel {
                 rowScales[i] = Math.scalb(1f, back);
             }
         }
-        return new Input(scaled, 0, rowScales);
+        return new Input(scaled, at, rowScales);
     }
 
     @Override

@@ -2,7 +2,11 @@ package io.isthmus.runtime.kernel;
 
 import io.isthmus.runtime.tensor.Tensor;
 
-/** Matrix products split across a {@link ComputePool} by output rows. */
+/**
+ * Matrix products split across a {@link ComputePool} by output rows. x is first copied to a 64-byte
+ * boundary of the calling thread's staging array ({@link AlignedFloats}), so that the kernels' vector
+ * loads of it never straddle cache lines.
+ */
 public final class Linear {
 
     /** Output rows per chunk: ranges start at multiples of this, so threads never share a cache line of y. */
@@ -26,7 +30,8 @@ public final class Linear {
         if (w.matmulWhole(pool, x, xOff, m, y, yOff)) {
             return;
         }
-        RowProduct product = w.product(x, xOff, m, y, yOff);
+        AlignedFloats.Staged in = AlignedFloats.stage(x, xOff, Math.multiplyExact(m, w.cols()));
+        RowProduct product = w.product(in.array(), in.offset(), m, y, yOff);
         pool.parallelForBalanced(w.rows(), ROW_GRAIN, (from, to, worker) -> product.rows(from, to));
     }
 
@@ -51,9 +56,10 @@ public final class Linear {
             }
             return;
         }
+        AlignedFloats.Staged in = AlignedFloats.stage(x, 0, Math.multiplyExact(m, ws[0].cols()));
         RowProduct[] products = new RowProduct[ws.length];
         for (int i = 0; i < ws.length; i++) {
-            products[i] = ws[i].product(x, 0, m, ys[i], 0);
+            products[i] = ws[i].product(in.array(), in.offset(), m, ys[i], 0);
         }
         pool.parallelForBalanced(starts[ws.length], ROW_GRAIN, (from, to, worker) -> {
             for (int i = 0; i < ws.length; i++) {

@@ -147,18 +147,18 @@ final class Q4_0Dots extends BlockDots {
      * spread over the lanes. What remains per byte is a widening, a shift, two conversions, two FMAs.
      */
     @Override
-    void prepare(float[] x, int xo, int k, float[] prepared) {
+    void prepare(float[] x, int xo, int k, float[] prepared, int po) {
         int full = k / BLOCK;
         for (int b = 0; b < full; b++) {
             int c = b * BLOCK;
             FloatVector sum = FloatVector.zero(F);
             for (int j = 0; j < BLOCK / 2; j += LANES) {
                 FloatVector lo = FloatVector.fromArray(F, x, xo + c + j), hi = FloatVector.fromArray(F, x, xo + c + BLOCK / 2 + j);
-                lo.intoArray(prepared, c + j);
-                hi.sub(lo.mul(16f)).intoArray(prepared, c + BLOCK / 2 + j); // 16·lo is exact
+                lo.intoArray(prepared, po + c + j);
+                hi.sub(lo.mul(16f)).intoArray(prepared, po + c + BLOCK / 2 + j); // 16·lo is exact
                 sum = sum.add(lo).add(hi);
             }
-            prepared[full * BLOCK + b] = -8 * sum.reduceLanes(VectorOperators.ADD) / LANES;
+            prepared[po + full * BLOCK + b] = -8 * sum.reduceLanes(VectorOperators.ADD) / LANES;
         }
     }
 
@@ -170,10 +170,10 @@ final class Q4_0Dots extends BlockDots {
      */
     @Override
     void rows4(MemorySegment codes, long codeAt, MemorySegment heads, long headAt, int k, float[] x, int xo,
-               float[] prepared, float[] scratch, float[] out) {
+               float[] prepared, int po, float[] scratch, float[] out) {
         int full = k / BLOCK;
         int codeStep = RowGroupMatrix.GROUP * codeBytes; // from fields, not literals: see Q8_0Dots.rows4
-        int centres = full * BLOCK;
+        int centres = po + full * BLOCK;
         F16Kernel.decode(heads, headAt, 4 * Math.ceilDiv(k, BLOCK), scratch, 0); // row r's block b at 4·b + r
         long r0 = codeAt, r1 = r0 + pieceBytes, r2 = r1 + pieceBytes, r3 = r2 + pieceBytes;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
@@ -187,7 +187,7 @@ final class Q4_0Dots extends BlockDots {
                 ByteVector c2 = ByteVector.fromMemorySegment(B, codes, r2 + q + j, ByteOrder.LITTLE_ENDIAN);
                 ByteVector c3 = ByteVector.fromMemorySegment(B, codes, r3 + q + j, ByteOrder.LITTLE_ENDIAN);
                 for (int p = 0; p < PARTS; p++) {
-                    int c = xc + j + p * LANES;
+                    int c = po + xc + j + p * LANES;
                     FloatVector xl = FloatVector.fromArray(F, prepared, c), xh = FloatVector.fromArray(F, prepared, c + BLOCK / 2);
                     IntVector i0 = (IntVector) c0.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);
                     IntVector i1 = (IntVector) c1.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, p);

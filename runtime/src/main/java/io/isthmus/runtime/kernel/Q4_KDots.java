@@ -307,7 +307,7 @@ final class Q4_KDots extends BlockDots {
      * goes, so that one FMA of the two gives a row's min terms.
      */
     @Override
-    void prepare(float[] x, int xo, int k, float[] prepared) {
+    void prepare(float[] x, int xo, int k, float[] prepared, int po) {
         int full = k / BLOCK;
         for (int b = 0; b < full; b++) {
             for (int j = 0; j < 8; j++) {
@@ -316,8 +316,8 @@ final class Q4_KDots extends BlockDots {
                 for (int i = LANES; i < 32; i += LANES) {
                     sum = sum.add(FloatVector.fromArray(F, x, c + i));
                 }
-                prepared[16 * b + 2 * j] = 0;
-                prepared[16 * b + 2 * j + 1] = sum.reduceLanes(VectorOperators.ADD);
+                prepared[po + 16 * b + 2 * j] = 0;
+                prepared[po + 16 * b + 2 * j + 1] = sum.reduceLanes(VectorOperators.ADD);
             }
         }
     }
@@ -332,14 +332,14 @@ final class Q4_KDots extends BlockDots {
      */
     @Override
     void rows4(MemorySegment codes, long codeAt, MemorySegment heads, long headAt, int k, float[] x, int xo,
-               float[] prepared, float[] scratch, float[] out) {
+               float[] prepared, int po, float[] scratch, float[] out) {
         if (!unpacked) { // GGUF's form is never grouped; the default takes whole blocks of four rows side by side
-            super.rows4(codes, codeAt, heads, headAt, k, x, xo, prepared, scratch, out);
+            super.rows4(codes, codeAt, heads, headAt, k, x, xo, prepared, po, scratch, out);
             return;
         }
         int full = k / BLOCK;
         int abAt = 0, minAt = 64 * full; // row r's factors of super-block b at abAt + 64·b + 16·r
-        groupFactors(heads, headAt, full, prepared, scratch, abAt, minAt);
+        groupFactors(heads, headAt, full, prepared, po, scratch, abAt, minAt);
         groupSums(codes, codeAt, full, x, xo, scratch, abAt, out);
         int codeStep = 4 * 128, headStep = 4 * UNPACKED_HEAD;
         out[0] += scratch[minAt] + partialBlock(codes, codeAt, codeStep, heads, headAt, headStep, k, x, xo);
@@ -355,7 +355,7 @@ final class Q4_KDots extends BlockDots {
      * own: inside rows4, C2 compiled the whole at random into code twice the size and half the speed
      * in about one JVM run in three (Q4_K GEMV at 2 threads: 2400-2600 against 1000-1100 us).
      */
-    private static void groupFactors(MemorySegment heads, long headAt, int full, float[] xSums, float[] scratch, int abAt,
+    private static void groupFactors(MemorySegment heads, long headAt, int full, float[] xSums, int xSumsAt, float[] scratch, int abAt,
                                      int minAt) {
         FloatVector m0 = FloatVector.zero(F), m1 = m0, m2 = m0, m3 = m0;
         for (int b = 0; b < full; b++) {
@@ -366,7 +366,7 @@ final class Q4_KDots extends BlockDots {
             unpackedFactors(heads, ho + 2 * UNPACKED_HEAD, scratch, at + 32);
             unpackedFactors(heads, ho + 3 * UNPACKED_HEAD, scratch, at + 48);
             for (int v = 0; v < 16; v += LANES) {
-                FloatVector xs = FloatVector.fromArray(F, xSums, 16 * b + v);
+                FloatVector xs = FloatVector.fromArray(F, xSums, xSumsAt + 16 * b + v);
                 m0 = FloatVector.fromArray(F, scratch, at + v).fma(xs, m0);
                 m1 = FloatVector.fromArray(F, scratch, at + 16 + v).fma(xs, m1);
                 m2 = FloatVector.fromArray(F, scratch, at + 32 + v).fma(xs, m2);

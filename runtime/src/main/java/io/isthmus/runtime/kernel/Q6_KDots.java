@@ -193,7 +193,7 @@ final class Q6_KDots extends BlockDots {
      */
     @Override
     void rows4(MemorySegment codes, long codeAt, MemorySegment heads, long headAt, int k, float[] x, int xo,
-               float[] prepared, float[] scratch, float[] out) {
+               float[] prepared, int po, float[] scratch, float[] out) {
         int full = k / BLOCK;
         // steps from the fields, not literals: see Q8_0Dots.rows4
         int codeStep = RowGroupMatrix.GROUP * codeBytes, headStep = RowGroupMatrix.GROUP * headBytes;

@@ -111,7 +111,7 @@ final class Q8_0Dots extends BlockDots {
      */
     @Override
     void rows4(MemorySegment codes, long codeAt, MemorySegment heads, long headAt, int k, float[] x, int xo,
-               float[] prepared, float[] scratch, float[] out) {
+               float[] prepared, int po, float[] scratch, float[] out) {
         int full = k / BLOCK;
         // the steps from the instance's fields, not literals: with constant steps C2 unrolled the block
         // loop into code half again as large, and prose-llama's 512-wide products ran slower

@@ -139,7 +139,9 @@ public final class RowGroupMatrix implements WeightMatrix {
      */
     @Override
     public RowProduct product(float[] x, int xOff, int m, float[] y, int yOff) {
-        float[] prepared = m == 1 ? prepare(x, xOff) : null; // only single x rows go through rows4
+        AlignedFloats.Staged prepared = m == 1 ? prepare(x, xOff) : null; // only single x rows go through rows4
+        float[] pa = prepared == null ? null : prepared.array();
+        int po = prepared == null ? 0 : prepared.offset();
         int codeStep = (int) codeStep(), headStep = (int) headStep();
         return (rowFrom, rowTo) -> RowTiles.matmul(new RowTiles.RowDots() {
             private float[] scratch; // this range's own
@@ -159,21 +161,25 @@ public final class RowGroupMatrix implements WeightMatrix {
                 if (scratch == null) {
                     scratch = new float[dots.rows4Scratch(cols)];
                 }
-                dots.rows4(codes, codeAt(row), heads, headAt(row), cols, xs, xo, prepared, scratch, out);
+                dots.rows4(codes, codeAt(row), heads, headAt(row), cols, xs, xo, pa, po, scratch, out);
             }
         }, rows, cols, x, xOff, m, y, yOff, rowFrom, rowTo);
     }
 
-    /** What the type's group kernel derives from the x row at {@code xOff}, or null when it reads x as it is. */
-    private float[] prepare(float[] x, int xOff) {
+    /**
+     * What the type's group kernel derives from the x row at {@code xOff}, at a 64-byte boundary of a
+     * new array ({@link AlignedFloats}: the kernel loads it as it loads x), or null when it reads x as it is.
+     */
+    private AlignedFloats.Staged prepare(float[] x, int xOff) {
         int size = dots.preparedSize(cols);
         if (size == 0) {
             return null;
         }
         Objects.checkFromIndexSize(xOff, cols, x.length);
-        float[] prepared = new float[size];
-        dots.prepare(x, xOff, cols, prepared);
-        return prepared;
+        float[] prepared = AlignedFloats.withSlack(size);
+        int at = AlignedFloats.firstAligned(prepared);
+        dots.prepare(x, xOff, cols, prepared, at);
+        return new AlignedFloats.Staged(prepared, at);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.isthmus.runtime.quant.codebook;
 
 import io.isthmus.runtime.config.FormatSpec;
+import io.isthmus.runtime.kernel.AlignedFloats;
 import io.isthmus.runtime.kernel.RowProduct;
 import io.isthmus.runtime.kernel.RowTiles;
 import io.isthmus.runtime.quant.PackedMatrix;
@@ -110,11 +111,12 @@ public final class LutMatrix implements PackedMatrix {
             return (rowFrom, rowTo) -> RowTiles.matmul(dots, rows, cols, x, xOff, m, y, yOff, rowFrom, rowTo);
         }
         Objects.checkFromIndexSize(xOff, (long) m * cols > Integer.MAX_VALUE ? -1 : m * cols, x.length);
-        float[] padded = new float[Math.multiplyExact(m, paddedCols)];
+        float[] padded = AlignedFloats.withSlack(Math.multiplyExact(m, paddedCols));
+        int at = AlignedFloats.firstAligned(padded); // loaded as x is (see AlignedFloats)
         for (int i = 0; i < m; i++) {
-            System.arraycopy(x, xOff + i * cols, padded, i * paddedCols, cols);
+            System.arraycopy(x, xOff + i * cols, padded, at + i * paddedCols, cols);
         }
-        return (rowFrom, rowTo) -> RowTiles.matmul(dots, rows, paddedCols, padded, 0, m, y, yOff, rowFrom, rowTo);
+        return (rowFrom, rowTo) -> RowTiles.matmul(dots, rows, paddedCols, padded, at, m, y, yOff, rowFrom, rowTo);
     }
 
     @Override
