@@ -38,8 +38,9 @@ final class Lut4Kernel extends LutKernel {
         IntVector t2 = Table16.VECTORS > 2 ? IntVector.fromMemorySegment(I, lut, lutOff + 8L * LANES, LE) : t0;
         IntVector t3 = Table16.VECTORS > 2 ? IntVector.fromMemorySegment(I, lut, lutOff + 12L * LANES, LE) : t0;
         int blocks = k / BLOCK;
-        // four accumulators, rotated every plane, so consecutive FMAs do not wait on each other
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        // one accumulator per plane, so that each takes one FMA per block: with four, rotated, two
+        // FMAs of a block waited on each other and the chain, not the lookups, set the pace
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         int touched = 0;
         for (int b = 0; b < blocks; b++) {
             long bo = off + (long) b * BLOCK_BYTES;
@@ -47,19 +48,19 @@ final class Lut4Kernel extends LutKernel {
             touched ^= Prefetch.touch(codes, bo);
             for (int p = 0; p < PARTS; p++) {
                 IntVector v = IntVector.fromMemorySegment(I, codes, bo + 4L * LANES * p, LE);
-                for (int t = 0; t < PLANES; t++) {
-                    IntVector q = v.lanewise(VectorOperators.LSHR, 4 * t);
-                    IntVector wt = Table16.select(q, t0, t1, t2, t3);
-                    FloatVector s = wt.reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xc + SPAN * t + LANES * p), a0);
-                    a0 = a1;
-                    a1 = a2;
-                    a2 = a3;
-                    a3 = s;
-                }
+                int c = xc + LANES * p;
+                a0 = Table16.select(v, t0, t1, t2, t3).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c), a0);
+                a1 = Table16.select(v.lanewise(VectorOperators.LSHR, 4), t0, t1, t2, t3).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + SPAN), a1);
+                a2 = Table16.select(v.lanewise(VectorOperators.LSHR, 8), t0, t1, t2, t3).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 2 * SPAN), a2);
+                a3 = Table16.select(v.lanewise(VectorOperators.LSHR, 12), t0, t1, t2, t3).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 3 * SPAN), a3);
+                a4 = Table16.select(v.lanewise(VectorOperators.LSHR, 16), t0, t1, t2, t3).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 4 * SPAN), a4);
+                a5 = Table16.select(v.lanewise(VectorOperators.LSHR, 20), t0, t1, t2, t3).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 5 * SPAN), a5);
+                a6 = Table16.select(v.lanewise(VectorOperators.LSHR, 24), t0, t1, t2, t3).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 6 * SPAN), a6);
+                a7 = Table16.select(v.lanewise(VectorOperators.LSHR, 28), t0, t1, t2, t3).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 7 * SPAN), a7);
             }
         }
         Prefetch.consume(touched);
-        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        return a0.add(a1).add(a2.add(a3)).add(a4.add(a5).add(a6.add(a7))).reduceLanes(VectorOperators.ADD);
     }
 
     @Override
