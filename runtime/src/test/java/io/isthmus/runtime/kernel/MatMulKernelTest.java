@@ -24,7 +24,7 @@ class MatMulKernelTest {
     private static final double TOLERANCE = 1e-5;
     private static final int[] KS = {172, 64, 256 + 32, 33, 1000};
     private static final int[] NS = {7, 173};
-    private static final int[] MS = {1, 2, 3, 5, 8};
+    private static final int[] MS = {1, 2, 3, 5, 8, 9};
 
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0"})
@@ -113,7 +113,7 @@ class MatMulKernelTest {
     void f16WithActivationsThatWouldOverflowOnceScaledMatchesReference() {
         Random rnd = new Random(7);
         try (Arena arena = Arena.ofConfined()) {
-            int k = 300, n = 37, m = 5;
+            int k = 300, n = 37, m = 9; // two tiles of four x rows (row 4 in the second) and one row left
             Tensor w = Quantize.quantize(arena, "w", GgmlType.F16, Reference.gaussian(rnd, n * k, 0.05), 0, n, k);
             float[] x = Reference.gaussian(rnd, m * k, 1);
             x[k + 10] = 40000f;                 // row 1: just past 2^15
