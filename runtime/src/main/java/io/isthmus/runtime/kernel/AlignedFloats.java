@@ -35,7 +35,7 @@ public final class AlignedFloats {
     }
 
     /** The first index of {@code a} whose element starts on a 64-byte boundary now (0 when unknown). */
-    public static int firstAligned(float[] a) {
+    static int firstAligned(float[] a) {
         if (ADDRESS_OF.isEmpty() || a.length == 0) {
             return 0;
         }
@@ -50,28 +50,29 @@ public final class AlignedFloats {
         return misaligned % Float.BYTES != 0 ? 0 : (BOUNDARY - misaligned) % BOUNDARY / Float.BYTES;
     }
 
-    /** A new array of at least {@code n + SLACK} floats, for data to be placed at {@link #firstAligned}. */
-    public static float[] withSlack(int n) {
-        return new float[Math.addExact(n, SLACK)];
+    /** A new array with room for {@code n} floats from its first 64-byte boundary, and that index. */
+    public static Span allocate(int n) {
+        float[] a = new float[Math.addExact(n, SLACK)];
+        return new Span(a, firstAligned(a));
     }
 
     /**
      * {@code n} floats of {@code x} from {@code off}, copied to a 64-byte boundary of this thread's
      * staging array, which the returned view wraps. The view is valid until the thread stages again.
      */
-    public static Staged stage(float[] x, int off, int n) {
+    public static Span stage(float[] x, int off, int n) {
         float[][] holder = STAGE.get();
         if (holder[0].length < n + SLACK) {
-            holder[0] = withSlack(Math.max(n, 2 * holder[0].length));
+            holder[0] = new float[Math.addExact(Math.max(n, 2 * holder[0].length), SLACK)];
         }
         float[] a = holder[0];
         int at = firstAligned(a);
         System.arraycopy(x, off, a, at, n);
-        return new Staged(a, at);
+        return new Span(a, at);
     }
 
-    /** Staged floats: {@code array} from {@code offset}. */
-    public record Staged(float[] array, int offset) {
+    /** Floats of {@code array} from {@code offset}, a 64-byte boundary when it was made. */
+    public record Span(float[] array, int offset) {
     }
 
     private static Optional<MethodHandle> lookup() {

@@ -62,8 +62,9 @@ final class F16Kernel extends RowTiledKernel {
     @Override
     Input input(float[] x, int xOff, int m, int k) {
         super.input(x, xOff, m, k);
-        float[] scaled = AlignedFloats.withSlack(m * k);
-        int at = AlignedFloats.firstAligned(scaled); // loaded as x is (see AlignedFloats)
+        AlignedFloats.Span span = AlignedFloats.allocate(m * k); // loaded as x is (see AlignedFloats)
+        float[] scaled = span.array();
+        int at = span.offset();
         float[] rowScales = null;
         for (int i = 0; i < m; i++) {
             int e = Math.getExponent(Ops.maxAbs(x, xOff + i * k, k));

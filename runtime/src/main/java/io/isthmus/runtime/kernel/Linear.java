@@ -30,7 +30,7 @@ public final class Linear {
         if (w.matmulWhole(pool, x, xOff, m, y, yOff)) {
             return;
         }
-        AlignedFloats.Staged in = AlignedFloats.stage(x, xOff, Math.multiplyExact(m, w.cols()));
+        AlignedFloats.Span in = AlignedFloats.stage(x, xOff, Math.multiplyExact(m, w.cols()));
         RowProduct product = w.product(in.array(), in.offset(), m, y, yOff);
         pool.parallelForBalanced(w.rows(), ROW_GRAIN, (from, to, worker) -> product.rows(from, to));
     }
@@ -56,7 +56,7 @@ public final class Linear {
             }
             return;
         }
-        AlignedFloats.Staged in = AlignedFloats.stage(x, 0, Math.multiplyExact(m, ws[0].cols()));
+        AlignedFloats.Span in = AlignedFloats.stage(x, 0, Math.multiplyExact(m, ws[0].cols()));
         RowProduct[] products = new RowProduct[ws.length];
         for (int i = 0; i < ws.length; i++) {
             products[i] = ws[i].product(in.array(), in.offset(), m, ys[i], 0);

@@ -139,7 +139,7 @@ public final class RowGroupMatrix implements WeightMatrix {
      */
     @Override
     public RowProduct product(float[] x, int xOff, int m, float[] y, int yOff) {
-        AlignedFloats.Staged prepared = m == 1 ? prepare(x, xOff) : null; // only single x rows go through rows4
+        AlignedFloats.Span prepared = m == 1 ? prepare(x, xOff) : null; // only single x rows go through rows4
         float[] pa = prepared == null ? null : prepared.array();
         int po = prepared == null ? 0 : prepared.offset();
         int codeStep = (int) codeStep(), headStep = (int) headStep();
@@ -170,16 +170,15 @@ public final class RowGroupMatrix implements WeightMatrix {
      * What the type's group kernel derives from the x row at {@code xOff}, at a 64-byte boundary of a
      * new array ({@link AlignedFloats}: the kernel loads it as it loads x), or null when it reads x as it is.
      */
-    private AlignedFloats.Staged prepare(float[] x, int xOff) {
+    private AlignedFloats.Span prepare(float[] x, int xOff) {
         int size = dots.preparedSize(cols);
         if (size == 0) {
             return null;
         }
         Objects.checkFromIndexSize(xOff, cols, x.length);
-        float[] prepared = AlignedFloats.withSlack(size);
-        int at = AlignedFloats.firstAligned(prepared);
-        dots.prepare(x, xOff, cols, prepared, at);
-        return new AlignedFloats.Staged(prepared, at);
+        AlignedFloats.Span prepared = AlignedFloats.allocate(size);
+        dots.prepare(x, xOff, cols, prepared.array(), prepared.offset());
+        return prepared;
     }
 
     @Override

@@ -20,7 +20,7 @@ class AlignedFloatsTest {
         Random rnd = new Random(1);
         for (int n : new int[] {1, 15, 16, 17, 1000, 5000, 3}) {
             float[] x = Reference.gaussian(rnd, n + 7, 1);
-            AlignedFloats.Staged s = AlignedFloats.stage(x, 7, n);
+            AlignedFloats.Span s = AlignedFloats.stage(x, 7, n);
             assertTrue(s.offset() >= 0 && s.offset() <= AlignedFloats.SLACK, "offset " + s.offset());
             assertArrayEquals(Arrays.copyOfRange(x, 7, 7 + n), Arrays.copyOfRange(s.array(), s.offset(), s.offset() + n));
             int first = AlignedFloats.firstAligned(s.array());

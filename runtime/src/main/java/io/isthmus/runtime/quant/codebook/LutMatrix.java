@@ -111,8 +111,9 @@ public final class LutMatrix implements PackedMatrix {
             return (rowFrom, rowTo) -> RowTiles.matmul(dots, rows, cols, x, xOff, m, y, yOff, rowFrom, rowTo);
         }
         Objects.checkFromIndexSize(xOff, (long) m * cols > Integer.MAX_VALUE ? -1 : m * cols, x.length);
-        float[] padded = AlignedFloats.withSlack(Math.multiplyExact(m, paddedCols));
-        int at = AlignedFloats.firstAligned(padded); // loaded as x is (see AlignedFloats)
+        AlignedFloats.Span span = AlignedFloats.allocate(Math.multiplyExact(m, paddedCols)); // loaded as x is
+        float[] padded = span.array();
+        int at = span.offset();
         for (int i = 0; i < m; i++) {
             System.arraycopy(x, xOff + i * cols, padded, at + i * paddedCols, cols);
         }
