@@ -24,11 +24,11 @@ abstract class RowTiledKernel implements MatMulKernel {
     abstract void dot4(MemorySegment w, long off, int k, float[] x, int x0, int x1, int x2, int x3, float[] out);
 
     /**
-     * Rows at {@code off}, {@code off + rowBytes}, ... (four) each with four x rows,
-     * {@code out[4 * j + i]} = row j · x row i, for a kernel that shares x loads across the rows;
+     * The rows at {@code off} and {@code off1} each with four x rows,
+     * {@code out[4 * j + i]} = row j · x row i, for a kernel that shares x loads across the two rows;
      * false (nothing computed) when it has no such tile and the rows go through {@link #dot4}.
      */
-    boolean dot4x4(MemorySegment w, long off, long rowBytes, int k, float[] x, int x0, int x1, int x2, int x3,
+    boolean dot2x4(MemorySegment w, long off, long off1, int k, float[] x, int x0, int x1, int x2, int x3,
                    float[] out) {
         return false;
     }
@@ -60,9 +60,9 @@ abstract class RowTiledKernel implements MatMulKernel {
             }
 
             @Override
-            public void tile4x4(int row, float[] xs, int x0, int x1, int x2, int x3, float[] out) {
-                if (!RowTiledKernel.this.dot4x4(seg, row * rowBytes, rowBytes, k, xs, x0, x1, x2, x3, out)) {
-                    RowTiles.RowDots.super.tile4x4(row, xs, x0, x1, x2, x3, out);
+            public void tile2x4(int row, int row1, float[] xs, int x0, int x1, int x2, int x3, float[] out) {
+                if (!RowTiledKernel.this.dot2x4(seg, row * rowBytes, row1 * rowBytes, k, xs, x0, x1, x2, x3, out)) {
+                    RowTiles.RowDots.super.tile2x4(row, row1, xs, x0, x1, x2, x3, out);
                 }
             }
         };

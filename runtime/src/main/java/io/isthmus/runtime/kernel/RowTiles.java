@@ -3,12 +3,13 @@ package io.isthmus.runtime.kernel;
 import java.util.Objects;
 
 /**
- * The loop every vector kernel shares: for each weight row, one pass per tile of up to four x rows
- * (four weight rows together where there are four x rows, so a kernel may share x loads as well),
- * so a weight row is decoded once per tile and comes from DRAM once (a 4096-wide row is at most
- * 16 KiB, still in L1/L2 for the next tile, and the m × k activations stay in L2 for the small m of
- * decode and short prefill). A single x row (decode) goes four weight rows at a time instead, so a
- * kernel may load each slice of x once for four rows. Formats supply the dot products.
+ * The loop every vector kernel shares. A single x row (decode) goes four weight rows at a time, so
+ * a kernel may load each slice of x once for four rows. Several x rows go one weight row at a time,
+ * once per tile of up to four x rows, so a kernel may load each weight slice once for four x rows;
+ * eight or more (a prefill chunk, a large decode batch) go two weight rows at a time, so a kernel
+ * may also share each x load between the two. A row or pair (at most 2 × 16 KiB for a 4096-wide
+ * f16 row) stays in L1/L2 from one tile to the next, so it comes from DRAM once. Formats supply the
+ * dot products.
  */
 public final class RowTiles {
 
@@ -33,15 +34,14 @@ public final class RowTiles {
         }
 
         /**
-         * Rows {@code row .. row + 3} each with four x rows: {@code out[4 * j + i]} = weight row
-         * {@code row + j} · x row i. What a batch of four or more x rows goes through; a format whose
-         * kernel shares the x loads across the four weight rows overrides this.
+         * Rows {@code row} and {@code row + 1} each with four x rows: {@code out[4 * j + i]} = weight
+         * row {@code row + j} · x row i. What a batch of x rows goes through; a format whose kernel
+         * shares the x loads across the two weight rows overrides this.
          */
-        default void tile4x4(int row, float[] x, int x0, int x1, int x2, int x3, float[] out) {
-            for (int j = 3; j >= 0; j--) { // each row's four land in out[0..3] first, row 0's stay there
-                dot4(row + j, x, x0, x1, x2, x3, out);
-                System.arraycopy(out, 0, out, 4 * j, 4);
-            }
+        default void tile2x4(int row, int row1, float[] x, int x0, int x1, int x2, int x3, float[] out) {
+            dot4(row1, x, x0, x1, x2, x3, out); // row1's four land in out[0..3] first
+            System.arraycopy(out, 0, out, 4, 4);
+            dot4(row, x, x0, x1, x2, x3, out);
         }
     }
 
@@ -74,55 +74,59 @@ public final class RowTiles {
             return;
         }
         int r = rowFrom;
-        // Four weight rows at a time only where each group of four is reused for two or more x tiles
-        // (prefill): a decode batch of 4-7 rows (beams, concurrent requests) reads every weight row once,
-        // from DRAM, and four rows at once are four streams the prefetcher does not keep ahead of (beam 4
-        // on prose-llama f16 at 2 threads: 2.84-3.41 ms/token one row at a time against 3.19-3.99)
+        // Pairs of rows only where each pair is reused for two or more x tiles (prefill, batches of 8+):
+        // a decode batch of 2-7 rows (beams, concurrent requests) reads every weight row once, from DRAM,
+        // and two rows at once are two streams that one core did not keep fed (prose-llama f16 beam 4
+        // at 2 threads: 3.12-3.80 ms/token in pairs against 2.37-3.56 one row at a time, alternating runs)
         if (m >= 8) {
-            float[] tile = new float[16];
-            for (; r + 4 <= rowTo; r += 4) {
-                int i = 0;
-                for (; i + 4 <= m; i += 4) {
-                    int xo = xOff + i * k;
-                    dots.tile4x4(r, x, xo, xo + k, xo + 2 * k, xo + 3 * k, tile);
-                    for (int j = 0; j < 4; j++) {
-                        for (int t = 0; t < 4; t++) {
-                            y[yOff + (i + t) * n + r + j] = tile[4 * j + t];
-                        }
-                    }
-                }
-                for (int j = 0; j < 4; j++) {
-                    rowFrom(dots, r + j, i, k, x, xOff, m, y, yOff, n, out);
-                }
+            float[] tile = new float[8];
+            for (; r + 2 <= rowTo; r += 2) {
+                pair(dots, r, r + 1, k, x, xOff, m, y, yOff, n, tile);
             }
         }
         for (; r < rowTo; r++) {
-            rowFrom(dots, r, 0, k, x, xOff, m, y, yOff, n, out);
+            oneRow(dots, r, k, x, xOff, m, y, yOff, n, out);
         }
     }
 
-    /** Weight row r with x rows {@code first..m-1}: four at a time, then what is left. */
-    private static void rowFrom(RowDots dots, int r, int first, int k, float[] x, int xOff, int m, float[] y, int yOff,
-                                int n, float[] out) {
-        int i = first;
-        for (; i + 4 <= m; i += 4) {
-            int xo = xOff + i * k;
-            dots.dot4(r, x, xo, xo + k, xo + 2 * k, xo + 3 * k, out);
-            for (int j = 0; j < 4; j++) {
-                y[yOff + (i + j) * n + r] = out[j];
-            }
-        }
-        int left = m - i;
-        if (left == 1) {
-            y[yOff + i * n + r] = dots.dot1(r, x, xOff + i * k);
-        } else if (left > 1) { // 2 or 3 rows: one 4-tile, repeating the last row
+    /** Weight rows r0 and r1 with every x row, four at a time. */
+    private static void pair(RowDots dots, int r0, int r1, int k, float[] x, int xOff, int m, float[] y, int yOff, int n,
+                             float[] tile) {
+        for (int i = 0; i < m; i += 4) {
+            int left = Math.min(4, m - i);
             int x0 = xOff + i * k;
-            int x1 = x0 + k;
-            int x2 = left == 3 ? x1 + k : x1;
-            dots.dot4(r, x, x0, x1, x2, x2, out);
-            for (int j = 0; j < left; j++) {
-                y[yOff + (i + j) * n + r] = out[j];
+            if (left == 1) {
+                y[yOff + i * n + r0] = dots.dot1(r0, x, x0);
+                y[yOff + i * n + r1] = dots.dot1(r1, x, x0);
+                continue;
+            }
+            dots.tile2x4(r0, r1, x, x0, tileRow(x0, k, left, 1), tileRow(x0, k, left, 2), tileRow(x0, k, left, 3), tile);
+            for (int t = 0; t < left; t++) {
+                y[yOff + (i + t) * n + r0] = tile[t];
+                y[yOff + (i + t) * n + r1] = tile[4 + t];
             }
         }
+    }
+
+    /** Weight row r with every x row, four at a time. */
+    private static void oneRow(RowDots dots, int r, int k, float[] x, int xOff, int m, float[] y, int yOff, int n,
+                                float[] out) {
+        for (int i = 0; i < m; i += 4) {
+            int left = Math.min(4, m - i);
+            int x0 = xOff + i * k;
+            if (left == 1) {
+                y[yOff + i * n + r] = dots.dot1(r, x, x0);
+                continue;
+            }
+            dots.dot4(r, x, x0, tileRow(x0, k, left, 1), tileRow(x0, k, left, 2), tileRow(x0, k, left, 3), out);
+            for (int t = 0; t < left; t++) {
+                y[yOff + (i + t) * n + r] = out[t];
+            }
+        }
+    }
+
+    /** Offset of x row t of a tile of {@code left} rows from x0 (2 or 3 rows fill a tile of four by repeating the last). */
+    private static int tileRow(int x0, int k, int left, int t) {
+        return x0 + Math.min(t, left - 1) * k;
     }
 }

@@ -24,7 +24,7 @@ class MatMulKernelTest {
     private static final double TOLERANCE = 1e-5;
     private static final int[] KS = {172, 64, 256 + 32, 33, 1000};
     private static final int[] NS = {7, 173};
-    private static final int[] MS = {1, 2, 3, 5, 8, 9};
+    private static final int[] MS = {1, 2, 3, 5, 8, 9, 10, 11}; // 8+: pairs of rows, tiles of 4 x rows plus 1, 2, 3 left
 
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0"})
@@ -51,7 +51,7 @@ class MatMulKernelTest {
             for (int k : new int[] {256, 512, 1024, 256 + 100}) { // the last one ends in a partial super-block
                 for (int n : NS) {
                     Tensor w = KQuantBlocks.randomTensor(arena, type, n, k, rnd);
-                    for (int m : new int[] {1, 2, 3, 4, 5, 8}) {
+                    for (int m : new int[] {1, 2, 3, 4, 5, 8, 11}) {
                         check(w, m, 0, n, rnd);
                         check(w, m, 2, n - 1, rnd);
                     }

@@ -20,7 +20,7 @@ import java.util.Random;
 public final class PackedMatrixChecks {
 
     public static final double TOLERANCE = 1e-5;
-    public static final int[] MS = {1, 2, 3, 4, 5, 8, 9};
+    public static final int[] MS = {1, 2, 3, 4, 5, 8, 9, 10, 11};
 
     private PackedMatrixChecks() {
     }
