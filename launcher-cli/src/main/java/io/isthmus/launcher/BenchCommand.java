@@ -32,7 +32,8 @@ import java.util.concurrent.Callable;
  * {@code launcher [launch options] MODEL bench --input-tokens 32,256,1024 --output-tokens 32 --beams 1,4
  * --ranks 1,2 [--batch 1,8]}: latency experiments as in DeepSpeed's Xeon post. For each rank count an engine is
  * opened with the launch options' binding (a --bind-core-list split among that many ranks); for each
- * prompt length, beam width and batch (sequences submitted together, decoded in one batch), a warm-up run and --repeat timed runs give the median and p90 of the
+ * prompt length, beam width and batch (sequences submitted together, decoded in one batch), warm-up runs
+ * (rounds of every point until the JIT is quiet, see {@link LatencyBench}) and --repeat timed runs give the median and p90 of the
  * prompt latency and of the per-token latency of the 2nd and later tokens. Writes CSV, JSON, a
  * Markdown table and charts against rank count to --out.
  */
@@ -67,7 +68,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "Rank counts to compare (default: the launch options' --num-ranks, else 1).")
     int[] ranks;
 
-    @Option(names = "--repeat", defaultValue = "3", description = "Timed runs per point after one warm-up (default 3).")
+    @Option(names = "--repeat", defaultValue = "3", description = "Timed runs per point after the warm-up rounds (default 3).")
     int repeat;
 
     @Option(names = "--out", defaultValue = "bench-results", paramLabel = "DIR",
@@ -103,7 +104,17 @@ final class BenchCommand implements Callable<Integer> {
                             String.format(Locale.ROOT, "%.1f", engine.weightBytesPerToken() / 1e6));
                     bar.setExtraMessage(" " + r + " rank(s)");
                     points.addAll(LatencyBench.run(engine, engine.worldSize(), inputTokens, outputTokens, beams, batches,
-                            repeat, bar::step));
+                            repeat, new LatencyBench.Progress() {
+                                @Override
+                                public void runDone() {
+                                    bar.step();
+                                }
+
+                                @Override
+                                public void moreRuns(int more) {
+                                    bar.maxHint(bar.getMax() + more);
+                                }
+                            }));
                 }
             }
         }
