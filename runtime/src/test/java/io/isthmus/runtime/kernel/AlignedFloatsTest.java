@@ -1,6 +1,7 @@
 package io.isthmus.runtime.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isthmus.runtime.config.FormatSpec;
@@ -30,7 +31,11 @@ class AlignedFloatsTest {
 
     /**
      * Every kernel sums in an order that does not depend on where x lies, so a product through
-     * Linear (x staged, prepared copies aligned) is bit-identical to the same product on x as given.
+     * Linear (x staged, prepared copies aligned) equals the same product on x as given. Equal to a
+     * few ulps, not bit for bit: the Vector API may add a vector's lanes in a different order in
+     * interpreted and in compiled code, and in a long test run the two products can meet the
+     * kernel in different states (f16 k=300 m=4 once differed in the last bit, 0.2196734 against
+     * 0.21967348, in a full-suite run).
      */
     @Test
     void productsThroughLinearEqualProductsOnUnstagedX() {
@@ -55,7 +60,10 @@ class AlignedFloatsTest {
                         float[] xs = Arrays.copyOfRange(x, 3, x.length);
                         float[] staged = new float[m * n];
                         Linear.matmul(pool, w, xs, m, staged);
-                        assertArrayEquals(direct, staged, w.format() + " k=" + k + " m=" + m);
+                        for (int i = 0; i < direct.length; i++) {
+                            assertEquals(direct[i], staged[i], 1e-6f * Math.max(1f, Math.abs(direct[i])),
+                                    w.format() + " k=" + k + " m=" + m + " at " + i);
+                        }
                     }
                 }
             }
