@@ -50,8 +50,9 @@ public final class LatencyBench {
      * Runs every (prompt length, beam width, batch) point; a batch of n is n requests with the same
      * prompt submitted at once, which the engine decodes together. Warm-up rounds run every point
      * once, until a round compiles for less than {@link #QUIET_JIT_SHARE} of its time (at least
-     * one round, at most {@link #MAX_WARM_UP_NANOS}), then the repeats go round by round — round r runs each point once — so a machine whose speed
-     * drifts (a shared VM) moves every point alike and the ratios between points hold.
+     * one round, at most {@link #MAX_WARM_UP_NANOS}), then the repeats go round by round — round r
+     * runs each point once — so a machine whose speed drifts (a shared VM) moves every point alike
+     * and the ratios between points hold.
      */
     public static List<LatencyPoint> run(Engine engine, int ranks, int[] inputTokens, int outputTokens, int[] beams,
                                          int[] batches, int repeat, Progress progress) throws InterruptedException {

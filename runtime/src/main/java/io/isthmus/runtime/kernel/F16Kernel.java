@@ -168,7 +168,7 @@ final class F16Kernel extends RowTiledKernel {
      * 4.2-4.6 FMAs per ns against 2.2 for two {@link #dot4}s and 2.4 for the four-row tile.
      */
     @Override
-    boolean dot2x4(MemorySegment w, long off, long r1, int k, float[] x, int x0, int x1, int x2, int x3,
+    boolean dot2x4(MemorySegment w, long off, long off1, int k, float[] x, int x0, int x1, int x2, int x3,
                    float[] out) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int c = 0;
@@ -177,7 +177,7 @@ final class F16Kernel extends RowTiledKernel {
             FloatVector v2 = FloatVector.fromArray(F, x, x2 + c), v3 = FloatVector.fromArray(F, x, x3 + c);
             FloatVector wa = ((IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * c, LE)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK).reinterpretAsFloats();
-            FloatVector wb = ((IntVector) ShortVector.fromMemorySegment(S, w, r1 + 2L * c, LE)
+            FloatVector wb = ((IntVector) ShortVector.fromMemorySegment(S, w, off1 + 2L * c, LE)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK).reinterpretAsFloats();
             a0 = wa.fma(v0, a0);
             a1 = wa.fma(v1, a1);
@@ -198,7 +198,7 @@ final class F16Kernel extends RowTiledKernel {
         out[7] = b3.reduceLanes(VectorOperators.ADD);
         for (; c < k; c++) {
             for (int j = 0; j < 2; j++) {
-                float v = Dequantize.f16(w, (j == 0 ? off : r1) + 2L * c) * DECODED_SCALE;
+                float v = Dequantize.f16(w, (j == 0 ? off : off1) + 2L * c) * DECODED_SCALE;
                 out[4 * j] += v * x[x0 + c];
                 out[4 * j + 1] += v * x[x1 + c];
                 out[4 * j + 2] += v * x[x2 + c];

@@ -76,8 +76,8 @@ public final class RowTiles {
         int r = rowFrom;
         // Pairs of rows only where each pair is reused for two or more x tiles (prefill, batches of 8+):
         // a decode batch of 2-7 rows (beams, concurrent requests) reads every weight row once, from DRAM,
-        // and two rows at once are two streams that one core did not keep fed (prose-llama f16 beam 4
-        // at 2 threads: 3.12-3.80 ms/token in pairs against 2.37-3.56 one row at a time, alternating runs)
+        // and there pairs measured slower (prose-llama f16 beam 4 at 2 threads, alternating runs:
+        // 3.10-3.49 ms/token in pairs against 2.67-3.16 one row at a time)
         if (m >= 8) {
             float[] tile = new float[8];
             for (; r + 2 <= rowTo; r += 2) {
