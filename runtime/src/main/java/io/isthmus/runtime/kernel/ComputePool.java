@@ -2,12 +2,9 @@ package io.isthmus.runtime.kernel;
 
 import io.isthmus.numa.Affinity;
 import io.isthmus.numa.CpuSet;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntConsumer;
 
 /**
  * A fixed team of compute threads for data-parallel kernels, one per CPU, each pinned to its own
@@ -15,10 +12,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * driving the pool pins itself to the first CPU with {@link #pinAsDriver()}), workers 1..size-1
  * are daemon threads owned by the pool.
  *
- * <p>Hand-off: the caller publishes the task and bumps a generation counter; workers spin on it
+ * <p>Hand-off: the caller publishes a new {@link Region} in a volatile field; workers spin on it
  * (with {@link Thread#onSpinWait()}) for {@link #SPIN_NANOS} after their last region before they
  * park, so back-to-back regions (the layers of a decode step) cost a cache-line round trip, not a
- * wake-up. Join: each worker decrements a pending counter the caller spins on.
+ * wake-up. Work is claimed from per-share counters in the region, and the join waits for the
+ * region's grains to be done, not for every worker to check in: a worker that the host has taken
+ * off its CPU for a scheduler slice (~3 ms on this project's VM) before it saw the region costs
+ * the region half its throughput, not the whole slice. A worker that sees a region late finds its
+ * counters used up and runs nothing, so it can never run an old task after the caller returned.
  *
  * <p>Regions are not nested: a {@code parallelFor} from inside a task runs inline on the calling
  * worker. Concurrent callers from different threads take turns.
@@ -35,49 +36,26 @@ public final class ComputePool implements AutoCloseable {
     static final long SPIN_NANOS = 2_000_000;
 
     /**
-     * Whether {@link #parallelForBalanced} shares out work ({@code isthmus.pool.balanced}, default
-     * true); false makes it {@link #parallelFor}, for comparing the two.
+     * Whether {@link #parallelForBalanced} shares out work in chunks ({@code isthmus.pool.balanced},
+     * default true); false makes it {@link #parallelFor}, for comparing the two.
      */
     static final boolean BALANCED = !"false".equals(System.getProperty("isthmus.pool.balanced"));
     /** Chunks each worker's share is cut into for {@link #parallelForBalanced}. */
     private static final int CHUNKS_PER_SHARE = 8;
-    /** Longs between two workers' claim counters: one 64-byte line each. */
-    private static final int COUNTER_STRIDE = 8;
 
     private static final System.Logger LOG = System.getLogger(ComputePool.class.getName());
-    private static final VarHandle GENERATION;
-    private static final VarHandle PENDING;
-
-    static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            GENERATION = l.findVarHandle(ComputePool.class, "generation", long.class);
-            PENDING = l.findVarHandle(ComputePool.class, "pending", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private final int size;
     private final int[] cpus;       // cpus[w] is worker w's CPU, or null when not pinning
     private final Worker[] workers; // index 0 unused (the caller)
     private final ReentrantLock callerLock = new ReentrantLock();
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    /** Called by a worker with its index each time it sees a new region, before it claims work (tests delay workers with it). */
+    private final IntConsumer onRegionSeen;
 
-    // region state, written by the caller before the generation bump (release), read after (acquire)
-    private RangeTask task;
-    private int n;
-    private int grain;
-    /** Grains per claim in a balanced region, 0 in a static one. */
-    private int chunk;
-    /** Per worker, the next grain of its share to claim (balanced regions), one cache line apart. */
-    private final AtomicLongArray claims;
-    /** Per worker, the end (in grains) of its share. */
-    private final int[] shareEnds;
-    @SuppressWarnings("unused") private long p0, p1, p2, p3, p4, p5, p6; // keep the hot words apart
-    private volatile long generation;
+    @SuppressWarnings("unused") private long p0, p1, p2, p3, p4, p5, p6; // keep the hot word apart
+    /** The latest region; a new object each time, so seeing it change is the hand-off signal. */
+    private volatile Region region = Region.NONE;
     @SuppressWarnings("unused") private long q0, q1, q2, q3, q4, q5, q6;
-    private volatile int pending;
     private volatile boolean closed;
     private volatile boolean pinningFailed;
     /** Bumped by {@link #quiesce()}: idle workers that see it change stop spinning and park. */
@@ -105,14 +83,22 @@ public final class ComputePool implements AutoCloseable {
 
     /** One worker per CPU of {@code cpus}, pinned when {@code pin}. */
     public ComputePool(CpuSet cpus, boolean pin) {
+        this(cpus, pin, worker -> { });
+    }
+
+    /** As {@link #ComputePool(int)}, with {@code onRegionSeen} called by each worker as it sees a region. */
+    ComputePool(int threads, IntConsumer onRegionSeen) {
+        this(CpuSet.range(0, checkThreads(threads) - 1), false, onRegionSeen);
+    }
+
+    private ComputePool(CpuSet cpus, boolean pin, IntConsumer onRegionSeen) {
         if (cpus.isEmpty()) {
             throw new IllegalArgumentException("compute pool needs at least one CPU");
         }
         this.size = cpus.size();
         this.cpus = pin ? cpus.toArray() : null;
         this.workers = new Worker[size];
-        this.claims = new AtomicLongArray(size * COUNTER_STRIDE);
-        this.shareEnds = new int[size];
+        this.onRegionSeen = onRegionSeen;
         for (int w = 1; w < size; w++) {
             workers[w] = new Worker(w);
             workers[w].start();
@@ -148,17 +134,18 @@ public final class ComputePool implements AutoCloseable {
 
     /**
      * Runs {@code task} over {@code [0, n)} split into one contiguous range per worker, each range
-     * starting at a multiple of {@code grain} (so blocks of rows line up with caches). Workers
-     * whose share is empty are not called. Returns when every range is done; the first exception
-     * thrown by any worker is rethrown here.
+     * starting at a multiple of {@code grain} (so blocks of rows line up with caches). A range whose
+     * worker has not started it when another worker is done with its own is run by that other
+     * worker instead (the task may be called more than once on a worker); empty ranges are not
+     * run. Returns when every range is done; the first exception thrown by a task is rethrown here.
      */
     public void parallelFor(int n, int grain, RangeTask task) {
-        region(n, grain, task, false);
+        region(n, grain, task, 1);
     }
 
     /**
      * As {@link #parallelFor(int, int, RangeTask)}, but a worker that finishes its share early takes
-     * chunks of the others' that they have not started: each share is cut into
+     * chunks of the others' that they have not started, not only whole shares: each share is cut into
      * {@value #CHUNKS_PER_SHARE} chunks that its owner claims front to back from a counter on its
      * own cache line, and the others claim from the same counter once theirs are done. On a host
      * where one CPU runs slower than another for a while (a busy neighbour, a hypervisor), the
@@ -170,10 +157,10 @@ public final class ComputePool implements AutoCloseable {
      * (1.86 ms/token) against 1.2 µs balanced (1.36 ms/token); in quiet minutes both wait ~1.5 µs.
      */
     public void parallelForBalanced(int n, int grain, RangeTask task) {
-        region(n, grain, task, BALANCED);
+        region(n, grain, task, BALANCED ? CHUNKS_PER_SHARE : 1);
     }
 
-    private void region(int n, int grain, RangeTask task, boolean balanced) {
+    private void region(int n, int grain, RangeTask task, int chunksPerShare) {
         if (n < 0 || grain < 1) {
             throw new IllegalArgumentException("bad region: n=" + n + ", grain=" + grain);
         }
@@ -193,75 +180,23 @@ public final class ComputePool implements AutoCloseable {
         }
         callerLock.lock();
         try {
-            this.task = task;
-            this.n = n;
-            this.grain = grain;
-            this.chunk = balanced ? prepareClaims(n, grain) : 0;
-            PENDING.setVolatile(this, size - 1);
-            long gen = generation + 1;
-            GENERATION.setVolatile(this, gen);
+            Region r = new Region(task, n, grain, size, chunksPerShare, quiesceRequests);
+            region = r;
             for (int w = 1; w < size; w++) {
                 if (workers[w].parked) {
                     LockSupport.unpark(workers[w]);
                 }
             }
-            try {
-                runRegion(0);
-            } catch (Throwable t) {
-                failure.compareAndSet(null, t);
-            }
-            while (pending != 0) {
+            r.run(0);
+            while (!r.done()) {
                 Thread.onSpinWait();
             }
-            this.task = null;
-            Throwable t = failure.getAndSet(null);
+            Throwable t = r.failure.get();
             if (t != null) {
                 throw rethrow(t);
             }
         } finally {
             callerLock.unlock();
-        }
-    }
-
-    /** Sets each worker's claim counter to the start of its share; returns the grains per claim. */
-    private int prepareClaims(int n, int grain) {
-        int grains = Math.ceilDiv(n, grain);
-        for (int w = 0; w < size; w++) {
-            claims.setPlain(w * COUNTER_STRIDE, (long) grains * w / size);
-            shareEnds[w] = (int) ((long) grains * (w + 1) / size);
-        }
-        return Math.max(1, grains / (size * CHUNKS_PER_SHARE));
-    }
-
-    /** Worker w's part of the current region: its static share, or its chunks and then others'. */
-    private void runRegion(int w) {
-        if (chunk == 0) {
-            runShare(w);
-            return;
-        }
-        for (int i = 0; i < size; i++) {
-            int owner = (w + i) % size;
-            int end = shareEnds[owner];
-            while (true) {
-                long g = claims.getAndAdd(owner * COUNTER_STRIDE, chunk);
-                if (g >= end) {
-                    break;
-                }
-                int from = (int) g * grain;
-                int to = Math.min(n, (int) Math.min(g + chunk, end) * grain);
-                task.run(from, to, w);
-            }
-        }
-    }
-
-    private void runShare(int w) {
-        int chunks = Math.ceilDiv(n, grain);
-        int c0 = (int) ((long) chunks * w / size);
-        int c1 = (int) ((long) chunks * (w + 1) / size);
-        int from = c0 * grain;
-        int to = Math.min(n, c1 * grain);
-        if (from < to) {
-            task.run(from, to, w);
         }
     }
 
@@ -330,7 +265,7 @@ public final class ComputePool implements AutoCloseable {
             return;
         }
         closed = true;
-        GENERATION.getAndAdd(this, 1L);
+        region = Region.closing();
         for (int w = 1; w < size; w++) {
             LockSupport.unpark(workers[w]);
         }
@@ -359,32 +294,28 @@ public final class ComputePool implements AutoCloseable {
             if (cpus != null) {
                 pin(index);
             }
-            long seen = 0; // the constructor's value: a region posted before this line still counts
+            Region seen = Region.NONE; // the constructor's value: a region posted before this line still counts
             long quiesced = quiesceRequests;
             while (true) {
-                long gen = await(seen, quiesced);
+                Region r = await(seen, quiesced);
                 if (closed) {
                     return;
                 }
-                seen = gen;
-                try {
-                    runRegion(index);
-                } catch (Throwable t) {
-                    failure.compareAndSet(null, t);
-                }
-                quiesced = quiesceRequests; // read before the join, so a quiesce() after it is seen
-                PENDING.getAndAdd(ComputePool.this, -1);
+                seen = r;
+                quiesced = r.quiesceMark; // a quiesce() after the region was posted is then seen, however late this worker is
+                onRegionSeen.accept(index);
+                r.run(index);
             }
         }
 
-        /** Waits for a generation other than {@code seen}: spin first (until a quiesce after {@code quiesced}), then park. */
-        private long await(long seen, long quiesced) {
-            long gen;
+        /** Waits for a region other than {@code seen}: spin first (until a quiesce after {@code quiesced}), then park. */
+        private Region await(Region seen, long quiesced) {
+            Region r;
             long spinStart = 0;
             for (int i = 0; ; i++) {
-                gen = generation;
-                if (gen != seen) {
-                    return gen;
+                r = region;
+                if (r != seen) {
+                    return r;
                 }
                 if (quiesceRequests != quiesced) {
                     break;
@@ -401,16 +332,16 @@ public final class ComputePool implements AutoCloseable {
             }
             while (true) {
                 parked = true;
-                gen = generation; // re-check after announcing: the caller reads parked after its bump
-                if (gen != seen) {
+                r = region; // re-check after announcing: the caller reads parked after publishing
+                if (r != seen) {
                     parked = false;
-                    return gen;
+                    return r;
                 }
                 LockSupport.park(this);
                 parked = false;
-                gen = generation;
-                if (gen != seen) {
-                    return gen;
+                r = region;
+                if (r != seen) {
+                    return r;
                 }
             }
         }

@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class ComputePoolTest {
 
@@ -18,22 +21,22 @@ class ComputePoolTest {
                 for (int n : new int[] {0, 1, 2, 7, 16, 17, 100, 1000, 4099}) {
                     for (int grain : new int[] {1, 4, 16}) {
                         AtomicIntegerArray hits = new AtomicIntegerArray(n);
-                        boolean[] workerSeen = new boolean[threads];
                         pool.parallelFor(n, grain, (from, to, worker) -> {
                             assertTrue(from < to);
                             assertTrue(from % grain == 0, "range start aligned to the grain");
-                            workerSeen[worker] = true;
+                            int chunks = Math.ceilDiv(n, grain);
+                            boolean aShare = false; // [from, to) is one worker's share, whoever runs it
+                            for (int w = 0; w < threads; w++) {
+                                aShare |= from == (int) ((long) chunks * w / threads) * grain
+                                        && to == Math.min(n, (int) ((long) chunks * (w + 1) / threads) * grain);
+                            }
+                            assertTrue(aShare, "[" + from + ", " + to + ") is not a share of " + n);
                             for (int i = from; i < to; i++) {
                                 hits.incrementAndGet(i);
                             }
                         });
                         for (int i = 0; i < n; i++) {
                             assertEquals(1, hits.get(i), "index " + i + " of " + n + " with grain " + grain);
-                        }
-                        if (n >= threads * grain) {
-                            for (boolean seen : workerSeen) {
-                                assertTrue(seen, "every worker gets work when there is enough");
-                            }
                         }
                     }
                 }
@@ -91,6 +94,55 @@ class ComputePoolTest {
     }
 
     @Test
+    @Timeout(30) // a join that waited for the late worker would hang here
+    void regionsEndWithoutAWorkerThatIsLateToSeeThem() throws Exception {
+        CountDownLatch lateWorkerMayGo = new CountDownLatch(1);
+        AtomicInteger regionsSeenBy1 = new AtomicInteger();
+        try (ComputePool pool = new ComputePool(2, worker -> {
+            if (worker == 1 && regionsSeenBy1.getAndIncrement() == 0) { // off its CPU as the first region starts
+                try {
+                    lateWorkerMayGo.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        })) {
+            for (boolean balanced : new boolean[] {false, true}) {
+                int n = 1000;
+                AtomicIntegerArray ranBy = new AtomicIntegerArray(n);
+                ComputePool.RangeTask task = (from, to, worker) -> {
+                    for (int i = from; i < to; i++) {
+                        ranBy.addAndGet(i, worker + 1);
+                    }
+                };
+                if (balanced) {
+                    pool.parallelForBalanced(n, 10, task);
+                } else {
+                    pool.parallelFor(n, 10, task);
+                }
+                for (int i = 0; i < n; i++) {
+                    assertEquals(1, ranBy.get(i), "index " + i + " ran once, by the caller");
+                }
+            }
+            lateWorkerMayGo.countDown(); // it now looks at the first region, long done: nothing to run
+            AtomicIntegerArray hits = new AtomicIntegerArray(4000);
+            boolean[] byWorker1 = new boolean[1];
+            for (int rep = 0; rep < 200 && !byWorker1[0]; rep++) {
+                pool.parallelFor(4000, (from, to, worker) -> {
+                    byWorker1[0] |= worker == 1;
+                    for (int i = from; i < to; i++) {
+                        hits.incrementAndGet(i);
+                    }
+                });
+            }
+            assertTrue(byWorker1[0], "the late worker takes part in later regions");
+            for (int i = 0; i < 4000; i++) {
+                assertTrue(hits.get(i) >= 1 && hits.get(i) == hits.get(0), "index " + i);
+            }
+        }
+    }
+
+    @Test
     void manyRegionsBackToBack() {
         try (ComputePool pool = new ComputePool(2)) {
             long[] sums = new long[2];
@@ -107,14 +159,14 @@ class ComputePoolTest {
             IllegalStateException boom = new IllegalStateException("boom");
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> pool.parallelFor(300, (from, to, w) -> {
-                        if (w == 2) {
+                        if (from == 200) { // the last share, whichever worker runs it
                             throw boom;
                         }
                     }));
             assertSame(boom, e);
             assertThrows(ArithmeticException.class, () -> pool.parallelFor(300, (from, to, w) -> {
-                if (w == 0) {
-                    throw new ArithmeticException("caller's share");
+                if (from == 0) {
+                    throw new ArithmeticException("the caller's share");
                 }
             }));
             // still usable afterwards
