@@ -32,7 +32,7 @@ final class BeamSearchJob extends GenerationJob {
     private final int[] topIds;
     private final double[] candScore;
     private final int[] candBeam, candToken;
-    private final Integer[] order;
+    private final int[] order;
     private int length;
 
     BeamSearchJob(Generator generator, KvCache cache, int[] prompt, int maxNewTokens, BeamParams params,
@@ -54,7 +54,7 @@ final class BeamSearchJob extends GenerationJob {
         this.candScore = new double[beams * 2 * beams];
         this.candBeam = new int[candScore.length];
         this.candToken = new int[candScore.length];
-        this.order = new Integer[candScore.length];
+        this.order = new int[candScore.length];
         float[] logits = runPrompt(generator);
         if (maxNewTokens <= 0) {
             finish(StopReason.MAX_TOKENS, false);
@@ -82,9 +82,7 @@ final class BeamSearchJob extends GenerationJob {
                 n++;
             }
         }
-        // best first; equal scores: lower beam, then lower token (candidates were added in that order)
-        Arrays.sort(order, 0, n, (x, y) -> Double.compare(candScore[y], candScore[x]) != 0
-                ? Double.compare(candScore[y], candScore[x]) : Integer.compare(x, y));
+        sortBestFirst(n);
         int kept = 0;
         // transformers looks at the best 2B only; with several end-of-generation ids more than B of
         // them can be there, and then the next non-ending candidates fill the beams
@@ -124,6 +122,23 @@ final class BeamSearchJob extends GenerationJob {
             finish(StopReason.CANCELLED, true);
         } else if (prompt.length + length - 1 >= cache.capacity()) {
             finish(StopReason.CONTEXT_FULL, true);
+        }
+    }
+
+    /**
+     * Sorts order[0..n) by candidate score, best first; equal scores keep their order, lower beam
+     * then lower token, as the candidates were added. An insertion sort: n is at most 2·beams², and
+     * a sort of boxed indices with a comparator cost more than the selection around it.
+     */
+    private void sortBestFirst(int n) {
+        for (int i = 1; i < n; i++) {
+            int c = order[i];
+            int at = i;
+            while (at > 0 && Double.compare(candScore[c], candScore[order[at - 1]]) > 0) {
+                order[at] = order[at - 1];
+                at--;
+            }
+            order[at] = c;
         }
     }
 
