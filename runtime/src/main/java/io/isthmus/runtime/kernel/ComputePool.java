@@ -265,7 +265,7 @@ public final class ComputePool implements AutoCloseable {
             return;
         }
         closed = true;
-        region = Region.closing();
+        region = Region.empty();
         for (int w = 1; w < size; w++) {
             LockSupport.unpark(workers[w]);
         }
@@ -294,7 +294,7 @@ public final class ComputePool implements AutoCloseable {
             if (cpus != null) {
                 pin(index);
             }
-            Region seen = Region.NONE; // the constructor's value: a region posted before this line still counts
+            Region seen = Region.NONE; // the field's first value: a region posted before this line still counts
             long quiesced = quiesceRequests;
             while (true) {
                 Region r = await(seen, quiesced);

@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicReference;
 final class Region {
 
     /** What the pool's workers see before the first region. */
-    static final Region NONE = closing();
+    static final Region NONE = empty();
 
     /** Longs between two counters: one 64-byte line each. */
     private static final int COUNTER_STRIDE = 8;
@@ -59,11 +59,12 @@ final class Region {
         }
         // a static region (one chunk per share) claims its whole share at once
         this.chunk = Math.max(1, chunksPerShare == 1 ? grains : grains / (workers * chunksPerShare));
-        counters.set(workers * COUNTER_STRIDE, grains); // volatile: publishes the setPlain's above
+        // plain writes: the pool publishes the whole region through its volatile field
+        counters.setPlain(workers * COUNTER_STRIDE, grains);
     }
 
-    /** A region with nothing to run, for waking workers when the pool closes. */
-    static Region closing() {
+    /** A new region with nothing to run: the one workers start from, and what wakes them when the pool closes. */
+    static Region empty() {
         return new Region((from, to, worker) -> { }, 0, 1, 0, 1, 0);
     }
 
