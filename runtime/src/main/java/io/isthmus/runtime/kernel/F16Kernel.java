@@ -25,6 +25,10 @@ import jdk.incubator.vector.VectorOperators;
  * less and its results multiplied back. Without the multiplication a 4-row product (beam search,
  * batched decode) from DRAM ran 1.2-1.35× faster in a probe (32000×512, one and two cores).
  *
+ * <p>The dot products address a row as pieces of {@link VectorSettings#LANES} halves {@code step}
+ * bytes apart: {@link #ROW_STEP} in GGUF's row-major layout, twice that in {@link F16PairMatrix}'s,
+ * where two rows alternate piece by piece.
+ *
  * <p>The decode is written out in each loop on purpose: a helper taking or returning vectors that
  * C2 declines to inline (too large, or already compiled) forces the vectors into heap boxes and
  * costs 10-100×, as measured.
@@ -40,6 +44,15 @@ final class F16Kernel extends RowTiledKernel {
     private static final int RESCALE_EXPONENT = 112;
     /** Largest exponent of an x value that can take the whole rescale without overflowing. */
     private static final int MAX_UNSCALED_EXPONENT = 14;
+    /** Bytes from one piece of a GGUF row to the next: the pieces are contiguous. */
+    static final long ROW_STEP = 2L * LANES;
+    /**
+     * Fewest x rows for which GGUF's adjacent rows go in pairs ({@link #dot2x4}): below it each weight
+     * row is read once, from DRAM, and two streams of adjacent rows measured slower than one
+     * (prose-llama f16 beam 4 at 2 threads, alternating runs: 3.10-3.49 ms/token in pairs against
+     * 2.67-3.16 one row at a time).
+     */
+    private static final int PAIRS_FROM = 8;
 
     F16Kernel() {
         super(GgmlType.F16);
@@ -58,10 +71,14 @@ final class F16Kernel extends RowTiledKernel {
         }
     }
 
-    /** x rows times 2^112 (or less, see the class comment) in a new array, 64-byte aligned, as the dots read them. */
     @Override
     Input input(float[] x, int xOff, int m, int k) {
         super.input(x, xOff, m, k);
+        return scaledInput(x, xOff, m, k);
+    }
+
+    /** x rows times 2^112 (or less, see the class comment) in a new array, 64-byte aligned, as the dots read them. */
+    static Input scaledInput(float[] x, int xOff, int m, int k) {
         AlignedFloats.Span span = AlignedFloats.allocate(m * k); // loaded as x is (see AlignedFloats)
         float[] scaled = span.array();
         int at = span.offset();
@@ -84,44 +101,103 @@ final class F16Kernel extends RowTiledKernel {
 
     @Override
     float dot1(MemorySegment w, long off, int k, float[] x, int xo) {
+        return dot1(w, off, ROW_STEP, k, x, xo);
+    }
+
+    @Override
+    void dot4(MemorySegment w, long off, int k, float[] x, int x0, int x1, int x2, int x3, float[] out) {
+        dot4(w, off, ROW_STEP, k, x, x0, x1, x2, x3, out);
+    }
+
+    @Override
+    RowTiles.PairTile pairTile(MemorySegment w, long rowBytes, int k, int m) {
+        return m < PAIRS_FROM ? null : (row, x, x0, x1, x2, x3, out) ->
+                dot2x4(w, row * rowBytes, (row + 1) * rowBytes, ROW_STEP, k, x, x0, x1, x2, x3, out);
+    }
+
+    /** Σ_c W[c]·x[xo + c] over a row whose pieces start at {@code off}, {@code step} bytes apart. */
+    static float dot1(MemorySegment w, long off, long step, int k, float[] x, int xo) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int c = 0;
-        for (int bound = k - 2 * LANES; c <= bound; c += 2 * LANES) {
-            long o = off + 2L * c;
+        long o = off;
+        for (int bound = k - 2 * LANES; c <= bound; c += 2 * LANES, o += 2 * step) {
             FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(S, w, o, LE)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK)
                     .reinterpretAsFloats();
-            FloatVector w1 = ((IntVector) ShortVector.fromMemorySegment(S, w, o + 2L * LANES, LE)
+            FloatVector w1 = ((IntVector) ShortVector.fromMemorySegment(S, w, o + step, LE)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK)
                     .reinterpretAsFloats();
             a0 = w0.fma(FloatVector.fromArray(F, x, xo + c), a0);
             a1 = w1.fma(FloatVector.fromArray(F, x, xo + c + LANES), a1);
         }
-        for (int bound = k - LANES; c <= bound; c += LANES) {
-            FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * c, LE)
+        for (int bound = k - LANES; c <= bound; c += LANES, o += step) {
+            FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(S, w, o, LE)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK)
                     .reinterpretAsFloats();
             a0 = w0.fma(FloatVector.fromArray(F, x, xo + c), a0);
         }
         float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
         for (; c < k; c++) {
-            s += Dequantize.f16(w, off + 2L * c) * DECODED_SCALE * x[xo + c];
+            s += tail(w, off, step, c) * x[xo + c];
         }
         return s;
     }
 
-    @Override
-    void dot4(MemorySegment w, long off, int k, float[] x, int x0, int x1, int x2, int x3, float[] out) {
+    /**
+     * Two rows, their pieces from {@code off} and {@code off1}, each with one x row: {@code out[o]}
+     * and {@code out[o + 1]}. Each x vector is loaded once for both rows; what a single x row goes
+     * through where two rows share a stream ({@link F16PairMatrix}), which {@link #dot1} would read
+     * one piece in two, twice: that ran at about half the speed from DRAM.
+     */
+    static void dot2x1(MemorySegment w, long off, long off1, long step, int k, float[] x, int xo, float[] out, int o) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
+        int c = 0;
+        long piece = 0;
+        for (int bound = k - 2 * LANES; c <= bound; c += 2 * LANES, piece += 2 * step) {
+            FloatVector v0 = FloatVector.fromArray(F, x, xo + c), v1 = FloatVector.fromArray(F, x, xo + c + LANES);
+            FloatVector wa0 = ((IntVector) ShortVector.fromMemorySegment(S, w, off + piece, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK).reinterpretAsFloats();
+            FloatVector wb0 = ((IntVector) ShortVector.fromMemorySegment(S, w, off1 + piece, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK).reinterpretAsFloats();
+            FloatVector wa1 = ((IntVector) ShortVector.fromMemorySegment(S, w, off + piece + step, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK).reinterpretAsFloats();
+            FloatVector wb1 = ((IntVector) ShortVector.fromMemorySegment(S, w, off1 + piece + step, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK).reinterpretAsFloats();
+            a0 = wa0.fma(v0, a0);
+            b0 = wb0.fma(v0, b0);
+            a1 = wa1.fma(v1, a1);
+            b1 = wb1.fma(v1, b1);
+        }
+        for (int bound = k - LANES; c <= bound; c += LANES, piece += step) {
+            FloatVector v0 = FloatVector.fromArray(F, x, xo + c);
+            FloatVector wa0 = ((IntVector) ShortVector.fromMemorySegment(S, w, off + piece, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK).reinterpretAsFloats();
+            FloatVector wb0 = ((IntVector) ShortVector.fromMemorySegment(S, w, off1 + piece, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK).reinterpretAsFloats();
+            a0 = wa0.fma(v0, a0);
+            b0 = wb0.fma(v0, b0);
+        }
+        float sa = a0.add(a1).reduceLanes(VectorOperators.ADD), sb = b0.add(b1).reduceLanes(VectorOperators.ADD);
+        for (; c < k; c++) {
+            sa += tail(w, off, step, c) * x[xo + c];
+            sb += tail(w, off1, step, c) * x[xo + c];
+        }
+        out[o] = sa;
+        out[o + 1] = sb;
+    }
+
+    /** The same for four x rows at once, results in {@code out[0..3]}. */
+    static void dot4(MemorySegment w, long off, long step, int k, float[] x, int x0, int x1, int x2, int x3, float[] out) {
         // two weight vectors a step, eight FMA chains: with four, each step waited on the FMA latency
         // (a throwaway probe, one core, 8192x2048 from DRAM: 3.64-3.79 ms against 3.87-4.14)
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int c = 0;
-        for (int bound = k - 2 * LANES; c <= bound; c += 2 * LANES) {
-            long o = off + 2L * c;
+        long o = off;
+        for (int bound = k - 2 * LANES; c <= bound; c += 2 * LANES, o += 2 * step) {
             FloatVector wv = ((IntVector) ShortVector.fromMemorySegment(S, w, o, LE)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK)
                     .reinterpretAsFloats();
-            FloatVector wu = ((IntVector) ShortVector.fromMemorySegment(S, w, o + 2L * LANES, LE)
+            FloatVector wu = ((IntVector) ShortVector.fromMemorySegment(S, w, o + step, LE)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK)
                     .reinterpretAsFloats();
             a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
@@ -133,8 +209,8 @@ final class F16Kernel extends RowTiledKernel {
             b2 = wu.fma(FloatVector.fromArray(F, x, x2 + c + LANES), b2);
             b3 = wu.fma(FloatVector.fromArray(F, x, x3 + c + LANES), b3);
         }
-        for (int bound = k - LANES; c <= bound; c += LANES) {
-            FloatVector wv = ((IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * c, LE)
+        for (int bound = k - LANES; c <= bound; c += LANES, o += step) {
+            FloatVector wv = ((IntVector) ShortVector.fromMemorySegment(S, w, o, LE)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK)
                     .reinterpretAsFloats();
             a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
@@ -149,7 +225,7 @@ final class F16Kernel extends RowTiledKernel {
         float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
         float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
         for (; c < k; c++) {
-            float v = Dequantize.f16(w, off + 2L * c) * DECODED_SCALE;
+            float v = tail(w, off, step, c);
             s0 += v * x[x0 + c];
             s1 += v * x[x1 + c];
             s2 += v * x[x2 + c];
@@ -162,22 +238,23 @@ final class F16Kernel extends RowTiledKernel {
     }
 
     /**
-     * Two rows with four x rows: each x vector is loaded once for both rows and each weight vector
-     * once for the four x rows, eight FMAs in eight accumulators per 16 columns. A tile of four rows
+     * Two rows, their pieces from {@code off} and {@code off1}, with four x rows: each x vector is
+     * loaded once for both rows and each weight vector once for the four x rows, eight FMAs in eight
+     * accumulators per piece; {@code out[4 * j + i]} = row j · x row i. A tile of four rows
      * (16 accumulators) was slower: C2 kept half of them on the stack. One core, 256 × 512 from L2:
      * 4.2-4.6 FMAs per ns against 2.2 for two {@link #dot4}s and 2.4 for the four-row tile.
      */
-    @Override
-    boolean dot2x4(MemorySegment w, long off, long off1, int k, float[] x, int x0, int x1, int x2, int x3,
-                   float[] out) {
+    static void dot2x4(MemorySegment w, long off, long off1, long step, int k, float[] x, int x0, int x1, int x2,
+                       int x3, float[] out) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int c = 0;
-        for (int bound = k - LANES; c <= bound; c += LANES) {
+        long piece = 0;
+        for (int bound = k - LANES; c <= bound; c += LANES, piece += step) {
             FloatVector v0 = FloatVector.fromArray(F, x, x0 + c), v1 = FloatVector.fromArray(F, x, x1 + c);
             FloatVector v2 = FloatVector.fromArray(F, x, x2 + c), v3 = FloatVector.fromArray(F, x, x3 + c);
-            FloatVector wa = ((IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * c, LE)
+            FloatVector wa = ((IntVector) ShortVector.fromMemorySegment(S, w, off + piece, LE)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK).reinterpretAsFloats();
-            FloatVector wb = ((IntVector) ShortVector.fromMemorySegment(S, w, off1 + 2L * c, LE)
+            FloatVector wb = ((IntVector) ShortVector.fromMemorySegment(S, w, off1 + piece, LE)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(MASK).reinterpretAsFloats();
             a0 = wa.fma(v0, a0);
             a1 = wa.fma(v1, a1);
@@ -198,13 +275,17 @@ final class F16Kernel extends RowTiledKernel {
         out[7] = b3.reduceLanes(VectorOperators.ADD);
         for (; c < k; c++) {
             for (int j = 0; j < 2; j++) {
-                float v = Dequantize.f16(w, (j == 0 ? off : off1) + 2L * c) * DECODED_SCALE;
+                float v = tail(w, j == 0 ? off : off1, step, c);
                 out[4 * j] += v * x[x0 + c];
                 out[4 * j + 1] += v * x[x1 + c];
                 out[4 * j + 2] += v * x[x2 + c];
                 out[4 * j + 3] += v * x[x3 + c];
             }
         }
-        return true;
+    }
+
+    /** Weight c of a row whose pieces start at {@code off}, {@code step} bytes apart, times 2^-112 as the vector loops decode it. */
+    private static float tail(MemorySegment w, long off, long step, int c) {
+        return Dequantize.f16(w, off + c / LANES * step + 2L * (c % LANES)) * DECODED_SCALE;
     }
 }

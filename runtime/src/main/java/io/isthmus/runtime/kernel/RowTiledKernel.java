@@ -24,13 +24,12 @@ abstract class RowTiledKernel implements MatMulKernel {
     abstract void dot4(MemorySegment w, long off, int k, float[] x, int x0, int x1, int x2, int x3, float[] out);
 
     /**
-     * The rows at {@code off} and {@code off1} each with four x rows,
-     * {@code out[4 * j + i]} = row j · x row i, for a kernel that shares x loads across the two rows;
-     * false (nothing computed) when it has no such tile and the rows go through {@link #dot4}.
+     * The type's two-row tile over rows of {@code rowBytes} in {@code w}, {@code k} columns each, for
+     * products of {@code m} x rows ({@link RowTiles.PairTile}); null when it has none, or pairs do
+     * not pay for m, and the rows go through {@link #dot4} one at a time.
      */
-    boolean dot2x4(MemorySegment w, long off, long off1, int k, float[] x, int x0, int x1, int x2, int x3,
-                   float[] out) {
-        return false;
+    RowTiles.PairTile pairTile(MemorySegment w, long rowBytes, int k, int m) {
+        return null;
     }
 
     @Override
@@ -48,6 +47,7 @@ abstract class RowTiledKernel implements MatMulKernel {
         int k = w.cols();
         int n = w.rows();
         Input in = input(x, xOff, m, k);
+        RowTiles.PairTile pairs = pairTile(seg, rowBytes, k, m);
         RowTiles.RowDots dots = new RowTiles.RowDots() {
             @Override
             public float dot1(int row, float[] xs, int xo) {
@@ -60,10 +60,8 @@ abstract class RowTiledKernel implements MatMulKernel {
             }
 
             @Override
-            public void tile2x4(int row, int row1, float[] xs, int x0, int x1, int x2, int x3, float[] out) {
-                if (!RowTiledKernel.this.dot2x4(seg, row * rowBytes, row1 * rowBytes, k, xs, x0, x1, x2, x3, out)) {
-                    RowTiles.RowDots.super.tile2x4(row, row1, xs, x0, x1, x2, x3, out);
-                }
+            public RowTiles.PairTile pairTile() {
+                return pairs;
             }
         };
         return (rowFrom, rowTo) -> {

@@ -4,12 +4,12 @@ import java.util.Objects;
 
 /**
  * The loop every vector kernel shares. A single x row (decode) goes four weight rows at a time, so
- * a kernel may load each slice of x once for four rows. Several x rows go one weight row at a time,
- * once per tile of up to four x rows, so a kernel may load each weight slice once for four x rows;
- * eight or more (a prefill chunk, a large decode batch) go two weight rows at a time, so a kernel
- * may also share each x load between the two. A row or pair (at most 2 × 16 KiB for a 4096-wide
- * f16 row) stays in L1/L2 from one tile to the next, so it comes from DRAM once. Formats supply the
- * dot products.
+ * a kernel may load each slice of x once for four rows. Several x rows (beams, a decode batch, a
+ * prefill chunk) go in tiles of up to four x rows, one weight row at a time, so a kernel may load
+ * each weight slice once for four x rows; or, where the format supplies a {@link PairTile}, two
+ * weight rows at a time, so that each x load also serves both. A row or pair (at most 2 × 16 KiB
+ * for a 4096-wide f16 row) stays in L1/L2 from one tile to the next, so it comes from DRAM once.
+ * Formats supply the dot products.
  */
 public final class RowTiles {
 
@@ -33,16 +33,21 @@ public final class RowTiles {
             }
         }
 
-        /**
-         * Rows {@code row} and {@code row + 1} each with four x rows: {@code out[4 * j + i]} = weight
-         * row {@code row + j} · x row i. What a batch of x rows goes through; a format whose kernel
-         * shares the x loads across the two weight rows overrides this.
-         */
-        default void tile2x4(int row, int row1, float[] x, int x0, int x1, int x2, int x3, float[] out) {
-            dot4(row1, x, x0, x1, x2, x3, out); // row1's four land in out[0..3] first
-            System.arraycopy(out, 0, out, 4, 4);
-            dot4(row, x, x0, x1, x2, x3, out);
+        /** The format's two-row tile for this product's x rows, or null when it has none (or it does not pay for them). */
+        default PairTile pairTile() {
+            return null;
         }
+    }
+
+    /** Two weight rows with four x rows at once, each x load serving both rows and each weight load the four x rows. */
+    @FunctionalInterface
+    public interface PairTile {
+
+        /**
+         * Rows {@code row} and {@code row + 1} ({@code row} even) each with the x rows at
+         * {@code x0..x3}: {@code out[4 * j + i]} = weight row {@code row + j} · x row i.
+         */
+        void tile2x4(int row, float[] x, int x0, int x1, int x2, int x3, float[] out);
     }
 
     private RowTiles() {
@@ -74,14 +79,14 @@ public final class RowTiles {
             return;
         }
         int r = rowFrom;
-        // Pairs of rows only where each pair is reused for two or more x tiles (prefill, batches of 8+):
-        // a decode batch of 2-7 rows (beams, concurrent requests) reads every weight row once, from DRAM,
-        // and there pairs measured slower (prose-llama f16 beam 4 at 2 threads, alternating runs:
-        // 3.10-3.49 ms/token in pairs against 2.67-3.16 one row at a time)
-        if (m >= 8) {
+        PairTile pairs = dots.pairTile();
+        if (pairs != null) {
+            if (r % 2 != 0 && r < rowTo) { // pairs start at even rows, as formats that store rows in pairs need
+                oneRow(dots, r++, k, x, xOff, m, y, yOff, n, out);
+            }
             float[] tile = new float[8];
             for (; r + 2 <= rowTo; r += 2) {
-                pair(dots, r, r + 1, k, x, xOff, m, y, yOff, n, tile);
+                pair(pairs, r, k, x, xOff, m, y, yOff, n, tile);
             }
         }
         for (; r < rowTo; r++) {
@@ -89,21 +94,16 @@ public final class RowTiles {
         }
     }
 
-    /** Weight rows r0 and r1 with every x row, four at a time. */
-    private static void pair(RowDots dots, int r0, int r1, int k, float[] x, int xOff, int m, float[] y, int yOff, int n,
+    /** Weight rows r and r + 1 with every x row, four at a time (1-3 left fill a tile by repeating the last). */
+    private static void pair(PairTile pairs, int r, int k, float[] x, int xOff, int m, float[] y, int yOff, int n,
                              float[] tile) {
         for (int i = 0; i < m; i += 4) {
             int left = Math.min(4, m - i);
             int x0 = xOff + i * k;
-            if (left == 1) {
-                y[yOff + i * n + r0] = dots.dot1(r0, x, x0);
-                y[yOff + i * n + r1] = dots.dot1(r1, x, x0);
-                continue;
-            }
-            dots.tile2x4(r0, r1, x, x0, tileRow(x0, k, left, 1), tileRow(x0, k, left, 2), tileRow(x0, k, left, 3), tile);
+            pairs.tile2x4(r, x, x0, tileRow(x0, k, left, 1), tileRow(x0, k, left, 2), tileRow(x0, k, left, 3), tile);
             for (int t = 0; t < left; t++) {
-                y[yOff + (i + t) * n + r0] = tile[t];
-                y[yOff + (i + t) * n + r1] = tile[4 + t];
+                y[yOff + (i + t) * n + r] = tile[t];
+                y[yOff + (i + t) * n + r + 1] = tile[4 + t];
             }
         }
     }
@@ -125,7 +125,7 @@ public final class RowTiles {
         }
     }
 
-    /** Offset of x row t of a tile of {@code left} rows from x0 (2 or 3 rows fill a tile of four by repeating the last). */
+    /** Offset of x row t of a tile of {@code left} rows from x0 (1-3 rows fill a tile of four by repeating the last). */
     private static int tileRow(int x0, int k, int left, int t) {
         return x0 + Math.min(t, left - 1) * k;
     }

@@ -1,5 +1,6 @@
 package io.isthmus.runtime.model;
 
+import io.isthmus.runtime.kernel.F16PairMatrix;
 import io.isthmus.runtime.kernel.RowGroupMatrix;
 import io.isthmus.runtime.kernel.WeightMatrix;
 import io.isthmus.runtime.tensor.GgmlType;
@@ -14,20 +15,22 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Copies a model's Q8_0, Q4_0, Q4_K and Q6_K matrices out of the file's mapping into {@link RowGroupMatrix}
- * once at load: the same values in a layout whose kernels decode faster (on this project's Zen 5 VM,
- * decode of prose-llama-35m at 2 threads, and Q4_K's GEMV on the AMX machine: see README). Q6_K's
+ * Copies a model's Q8_0, Q4_0, Q4_K and Q6_K matrices out of the file's mapping into {@link RowGroupMatrix},
+ * and its F16 matrices into {@link F16PairMatrix}, once at load: the same values in a layout whose
+ * kernels decode faster (on this project's Zen 5 VM, decode of prose-llama-35m at 2 threads, beam
+ * search on its f16 model, and Q4_K's GEMV on the AMX machine: see README). Q6_K's
  * copy takes 31 % more memory than the file's blocks (a byte per six-bit code), in exchange for a
  * kernel with half the instructions. The token embedding stays mapped unless it is
  * also the output projection (tied): lookups read a row now and then, not the whole matrix.
  * The copy is made by the calling thread, so a rank bound to a NUMA node gets it there.
  *
- * <p>{@code -Disthmus.repack} says which types: {@code true} (the default: Q8_0, Q4_0, Q4_K and Q6_K),
+ * <p>{@code -Disthmus.repack} says which types: {@code true} (the default: F16, Q8_0, Q4_0, Q4_K and Q6_K),
  * {@code false} (none: GGUF's layout, for comparing the two) or a list such as {@code q8_0,q4_0}.
  */
 public final class Repacking {
 
-    private static final Set<GgmlType> DEFAULT = EnumSet.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K);
+    private static final Set<GgmlType> DEFAULT = EnumSet.of(GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K,
+            GgmlType.Q6_K);
     private static final Set<GgmlType> TYPES = types(System.getProperty("isthmus.repack", "true"));
 
     private Repacking() {
@@ -46,14 +49,24 @@ public final class Repacking {
         for (String name : s.split(",")) {
             GgmlType type = Arrays.stream(GgmlType.values()).filter(t -> t.name().equalsIgnoreCase(name.strip()))
                     .findFirst().orElse(null);
-            if (type == null || !RowGroupMatrix.supports(type)) {
+            if (type == null || !supports(type)) {
                 throw new IllegalArgumentException("isthmus.repack: '" + name.strip() + "' is not a type that can be"
                         + " repacked; use true, false or a list of " + Arrays.stream(GgmlType.values())
-                        .filter(RowGroupMatrix::supports).map(t -> t.name().toLowerCase(Locale.ROOT)).toList());
+                        .filter(Repacking::supports).map(t -> t.name().toLowerCase(Locale.ROOT)).toList());
             }
             types.add(type);
         }
         return types;
+    }
+
+    /** Whether matrices of {@code type} have a layout to repack into. */
+    static boolean supports(GgmlType type) {
+        return type == GgmlType.F16 || RowGroupMatrix.supports(type);
+    }
+
+    /** A matrix of a {@link #supports supported} type in its repacked layout, copied into memory from {@code arena}. */
+    public static WeightMatrix repack(Tensor t, Arena arena) {
+        return t.type() == GgmlType.F16 ? F16PairMatrix.of(t, arena) : RowGroupMatrix.of(t, arena);
     }
 
     /** Whether models repack matrices of {@code type} ({@code -Disthmus.repack}). */
@@ -74,7 +87,7 @@ public final class Repacking {
             for (Tensor t : weights.tensors().values()) {
                 boolean lookupOnly = t.name().equals("token_embd.weight") && !tied;
                 if (ModelWeights.isMatrix(t) && repacks(t.type()) && !lookupOnly) {
-                    packed.put(t.name(), RowGroupMatrix.of(t, arena));
+                    packed.put(t.name(), repack(t, arena));
                 } else {
                     tensors.put(t.name(), t);
                 }

@@ -1,6 +1,7 @@
 package io.isthmus.runtime.onednn;
 
 import io.isthmus.runtime.kernel.ComputePool;
+import io.isthmus.runtime.kernel.F16PairMatrix;
 import io.isthmus.runtime.kernel.TensorMatrix;
 import io.isthmus.runtime.kernel.WeightMatrix;
 import io.isthmus.runtime.quant.uniform.Int8Matrix;
@@ -13,8 +14,9 @@ import java.util.Optional;
  * (bf16 × bf16) and {@code int8} matrices (dynamic u8 × s8), whose weights are reordered into
  * oneDNN's layout there and then, on the binding thread (a rank's own, so the copy is NUMA-local);
  * and every quantized format (GGUF blocks, the packed formats of {@code quant}) through
- * {@link DequantizedTiles}, which keeps no copy. F32 and F16 tensors stay on the Vector API (bf16
- * would round their weights), as does every matrix when oneDNN is unavailable or switched off.
+ * {@link DequantizedTiles}, which keeps no copy. F32 and F16 tensors (F16 repacked at load too)
+ * stay on the Vector API (bf16 would round their weights), as does every matrix when oneDNN is
+ * unavailable or switched off.
  *
  * <p>Settings (system property, else environment): {@code isthmus.onednn} /
  * {@code ISTHMUS_ONEDNN} = {@code off} disables the paths; {@code isthmus.onednn.min-rows} /
@@ -107,6 +109,9 @@ public final class OneDnnMatrices {
                 case F32, F16 -> null;
                 default -> PreparedKind.TILES;
             };
+        }
+        if (w instanceof F16PairMatrix) { // an F16 tensor repacked at load: as F16 tensors
+            return null;
         }
         return w instanceof Int8Matrix ? PreparedKind.INT8 : PreparedKind.TILES;
     }

@@ -24,7 +24,7 @@ class MatMulKernelTest {
     private static final double TOLERANCE = 1e-5;
     private static final int[] KS = {172, 64, 256 + 32, 33, 1000};
     private static final int[] NS = {7, 173};
-    private static final int[] MS = {1, 2, 3, 5, 8, 9, 10, 11}; // 8+: pairs of rows, tiles of 4 x rows plus 1, 2, 3 left
+    private static final int[] MS = {1, 2, 3, 5, 8, 9, 10, 11}; // tiles of 4 x rows with 0-3 left; F16 in pairs of rows from 8
 
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0"})

@@ -148,7 +148,7 @@ class OneDnnMatmulTest {
     }
 
     /**
-     * What binding a model gives each format: F32/F16 stay on the Vector API, BF16 and int8 get their
+     * What binding a model gives each format: F32/F16 (repacked or not) stay on the Vector API, BF16 and int8 get their
      * reordered paths, every other format dequantized tiles from {@code tilesMinRows} rows on, whose
      * product matches the float64 one of the weights the format encodes.
      */
@@ -161,6 +161,8 @@ class OneDnnMatmulTest {
             TensorMatrix plain = TensorMatrix.of(Quantize.quantize(arena, "w", type, w, 0, n, k));
             assertEquals(plain, OneDnnMatrices.forPrefill(plain, pool), type + " stays on the Vector API");
         }
+        WeightMatrix paired = io.isthmus.runtime.kernel.F16PairMatrix.of(Quantize.quantize(arena, "w", GgmlType.F16, w, 0, n, k), arena);
+        assertEquals(paired, OneDnnMatrices.forPrefill(paired, pool), "F16 repacked at load stays on the Vector API");
         assertEquals("bf16", ((OneDnnMatrix) OneDnnMatrices.forPrefill(
                 TensorMatrix.of(Quantize.quantize(arena, "w", GgmlType.BF16, w, 0, n, k)), pool)).path());
         java.util.List<WeightMatrix> quantized = new java.util.ArrayList<>();

@@ -2,7 +2,6 @@ package io.isthmus.runtime.kernel.bench;
 
 import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.kernel.ComputePool;
-import io.isthmus.runtime.kernel.RowGroupMatrix;
 import io.isthmus.runtime.kernel.TensorMatrix;
 import io.isthmus.runtime.model.Repacking;
 import io.isthmus.runtime.kernel.WeightMatrix;
@@ -109,7 +108,7 @@ public final class KernelBenchmark {
                     WeightMatrix[] rotation = copies(w, weights);
                     if (w instanceof TensorMatrix t && Repacking.repacks(t.type())) { // as models load it
                         for (int i = 0; i < rotation.length; i++) {
-                            rotation[i] = RowGroupMatrix.of(((TensorMatrix) rotation[i]).tensor(), weights);
+                            rotation[i] = Repacking.repack(((TensorMatrix) rotation[i]).tensor(), weights);
                         }
                     }
                     double before = bandwidth.best(3);
