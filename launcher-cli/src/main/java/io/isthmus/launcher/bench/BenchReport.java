@@ -16,8 +16,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A finished latency bench: its points, their speed-ups over the fewest ranks, and the files it
- * writes: bench.csv, bench.json (runs included), bench.md (a Markdown table) and the charts.
+ * A finished latency bench: its points, their speed-ups over the fewest ranks, each beam search's
+ * per-token latency against greedy decoding's, and the files it writes: bench.csv, bench.json (runs
+ * included), bench.md (a Markdown table) and the charts.
  *
  * @param about what was measured where (model, machine, command), written into the JSON and Markdown
  */
@@ -47,6 +48,36 @@ public record BenchReport(List<LatencyPoint> points, Map<String, String> about) 
 
     public double perTokenSpeedup(LatencyPoint p) {
         return baseline(p).perTokenMedian() / p.perTokenMedian();
+    }
+
+    /** The beams-1 point of p's case on p's ranks (same prompt, output and batch), or null when the bench had none. */
+    LatencyPoint greedy(LatencyPoint p) {
+        for (LatencyPoint q : points) {
+            if (q.beams() == 1 && q.ranks() == p.ranks() && q.inputTokens() == p.inputTokens()
+                    && q.outputTokens() == p.outputTokens() && q.batch() == p.batch()) {
+                return q;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * p's per-token latency ÷ greedy decoding's ({@link #greedy}): the median over rounds of the
+     * ratio of the two points' runs in that round. The bench runs the points round by round, a
+     * case's beam widths back to back, so a host whose speed drifts between rounds moves both runs
+     * of a ratio alike; the ratio of the two medians would take them from different rounds. NaN
+     * when the bench had no greedy point for p.
+     */
+    public double perTokenVsGreedy(LatencyPoint p) {
+        LatencyPoint g = greedy(p);
+        if (g == null || g.runs() != p.runs()) {
+            return Double.NaN;
+        }
+        double[] ratios = new double[p.runs()];
+        for (int r = 0; r < ratios.length; r++) {
+            ratios[r] = p.perTokenMs()[r] / g.perTokenMs()[r];
+        }
+        return Percentiles.median(ratios);
     }
 
     /** Writes bench.csv, bench.json and bench.md into {@code dir}; returns the files. */
@@ -114,11 +145,13 @@ public record BenchReport(List<LatencyPoint> points, Map<String, String> about) 
 
     String csv() {
         StringBuilder b = new StringBuilder("ranks,input_tokens,output_tokens,beams,batch,runs,prompt_ms_median,prompt_ms_p90,"
-                + "per_token_ms_median,per_token_ms_p90,prompt_speedup,per_token_speedup\n");
+                + "per_token_ms_median,per_token_ms_p90,prompt_speedup,per_token_speedup,per_token_vs_greedy\n");
         for (LatencyPoint p : points) {
-            b.append(String.format(Locale.ROOT, "%d,%d,%d,%d,%d,%d,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f%n", p.ranks(),
+            double vsGreedy = perTokenVsGreedy(p);
+            b.append(String.format(Locale.ROOT, "%d,%d,%d,%d,%d,%d,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%s%n", p.ranks(),
                     p.inputTokens(), p.outputTokens(), p.beams(), p.batch(), p.runs(), p.promptMedian(), p.promptP90(),
-                    p.perTokenMedian(), p.perTokenP90(), promptSpeedup(p), perTokenSpeedup(p)));
+                    p.perTokenMedian(), p.perTokenP90(), promptSpeedup(p), perTokenSpeedup(p),
+                    Double.isNaN(vsGreedy) ? "" : String.format(Locale.ROOT, "%.3f", vsGreedy)));
         }
         return b.toString();
     }
@@ -141,6 +174,10 @@ public record BenchReport(List<LatencyPoint> points, Map<String, String> about) 
             o.put("per_token_ms_p90", round(p.perTokenP90()));
             o.put("prompt_speedup", round(promptSpeedup(p)));
             o.put("per_token_speedup", round(perTokenSpeedup(p)));
+            double vsGreedy = perTokenVsGreedy(p);
+            if (!Double.isNaN(vsGreedy)) {
+                o.put("per_token_vs_greedy", round(vsGreedy));
+            }
             ArrayNode runs = o.putArray("runs");
             for (int r = 0; r < p.runs(); r++) {
                 runs.addObject().put("prompt_ms", round(p.promptMs()[r])).put("per_token_ms", round(p.perTokenMs()[r]));
@@ -155,12 +192,14 @@ public record BenchReport(List<LatencyPoint> points, Map<String, String> about) 
                 .forEach(e -> b.append("- ").append(e.getKey()).append(": ").append(e.getValue()).append('\n'));
         b.append('\n');
         b.append("| ranks | in | out | beams | batch | runs | prompt ms (median) | prompt ms (p90) | ms/token (median) "
-                + "| ms/token (p90) | prompt speed-up | per-token speed-up |\n");
-        b.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "| ms/token (p90) | prompt speed-up | per-token speed-up | ms/token ÷ greedy (median of rounds) |\n");
+        b.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (LatencyPoint p : points) {
-            b.append(String.format(Locale.ROOT, "| %d | %d | %d | %d | %d | %d | %.1f | %.1f | %.2f | %.2f | %.2f× | %.2f× |%n",
+            double vsGreedy = perTokenVsGreedy(p);
+            b.append(String.format(Locale.ROOT, "| %d | %d | %d | %d | %d | %d | %.1f | %.1f | %.2f | %.2f | %.2f× | %.2f× | %s |%n",
                     p.ranks(), p.inputTokens(), p.outputTokens(), p.beams(), p.batch(), p.runs(), p.promptMedian(), p.promptP90(),
-                    p.perTokenMedian(), p.perTokenP90(), promptSpeedup(p), perTokenSpeedup(p)));
+                    p.perTokenMedian(), p.perTokenP90(), promptSpeedup(p), perTokenSpeedup(p),
+                    Double.isNaN(vsGreedy) ? "—" : String.format(Locale.ROOT, "%.2f×", vsGreedy)));
         }
         return b.toString();
     }
