@@ -58,7 +58,8 @@ public final class F16PairMatrix implements WeightMatrix {
     }
 
     private static F16PairMatrix allocate(String name, int rows, int cols, Arena arena) {
-        return new F16PairMatrix(name, rows, cols, arena.allocate(Math.ceilDiv(rows, 2) * Math.ceilDiv(cols, LANES) * STEP, 64));
+        long bytes = (long) Math.ceilDiv(rows, 2) * Math.ceilDiv(cols, LANES) * STEP;
+        return new F16PairMatrix(name, rows, cols, arena.allocate(bytes, 64));
     }
 
     /** Byte offset of row r's first piece. */
