@@ -8,6 +8,7 @@ import static io.isthmus.runtime.kernel.VectorSettings.S;
 import io.isthmus.runtime.tensor.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -73,12 +74,15 @@ final class F16Kernel extends RowTiledKernel {
 
     @Override
     Input input(float[] x, int xOff, int m, int k) {
-        super.input(x, xOff, m, k);
         return scaledInput(x, xOff, m, k);
     }
 
-    /** x rows times 2^112 (or less, see the class comment) in a new array, 64-byte aligned, as the dots read them. */
+    /**
+     * x rows ({@code m} of {@code k} from {@code xOff}) times 2^112 (or less, see the class comment)
+     * in a new array, 64-byte aligned, as the dots read them: for both F16 layouts.
+     */
     static Input scaledInput(float[] x, int xOff, int m, int k) {
+        Objects.checkFromIndexSize(xOff, (long) m * k > Integer.MAX_VALUE ? -1 : m * k, x.length);
         AlignedFloats.Span span = AlignedFloats.allocate(m * k); // loaded as x is (see AlignedFloats)
         float[] scaled = span.array();
         int at = span.offset();
