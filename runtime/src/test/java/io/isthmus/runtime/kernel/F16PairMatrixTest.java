@@ -71,15 +71,7 @@ class F16PairMatrixTest {
                 assertEquals(5L * 2 * 2 * lanes * Math.ceilDiv(k, lanes), w.byteSize(), "five pairs of whole pieces");
                 assertEquals(t.byteSize(), w.formatBytes(), "bits per weight are f16's");
                 assertEquals("f16", w.format());
-                TensorMatrix plain = TensorMatrix.of(t);
-                float[] want = new float[k + 3], scalar = new float[k + 3], vector = new float[k + 3];
-                for (int r = 0; r < 9; r++) {
-                    plain.dequantizeRow(r, want, 3);
-                    w.dequantizeRow(r, scalar, 3);
-                    w.decodeRow(r, vector, 3);
-                    assertArrayEquals(want, scalar, "k=" + k + " row " + r);
-                    assertArrayEquals(want, vector, "k=" + k + " row " + r);
-                }
+                PackedMatrixChecks.rowsMatch(TensorMatrix.of(t), w, "k=" + k);
             }
         }
     }

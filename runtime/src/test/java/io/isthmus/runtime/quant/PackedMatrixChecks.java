@@ -70,6 +70,22 @@ public final class PackedMatrixChecks {
     }
 
     /**
+     * Every row of {@code w} from {@link WeightMatrix#dequantizeRow} and from {@link WeightMatrix#decodeRow}
+     * equals the same row of {@code reference}, written at an offset; {@code what} names the case.
+     */
+    public static void rowsMatch(WeightMatrix reference, WeightMatrix w, String what) {
+        int k = w.cols();
+        float[] want = new float[k + 3], scalar = new float[k + 3], vector = new float[k + 3];
+        for (int r = 0; r < w.rows(); r++) {
+            reference.dequantizeRow(r, want, 3);
+            w.dequantizeRow(r, scalar, 3);
+            w.decodeRow(r, vector, 3);
+            assertArrayEquals(want, scalar, what + " row " + r + ", dequantized");
+            assertArrayEquals(want, vector, what + " row " + r + ", decoded");
+        }
+    }
+
+    /**
      * Row slices and column slices (at the format's grain, one of them ending at the last column)
      * hold the whole matrix's values, and their kernels match their references.
      */
