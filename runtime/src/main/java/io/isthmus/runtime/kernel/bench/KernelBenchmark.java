@@ -46,6 +46,12 @@ public final class KernelBenchmark {
      */
     static final long ROTATION_BYTES = Long.getLong("isthmus.bench.rotation-mib", 256) << 20;
 
+    /** Weight bytes per thread of the "cache GB/s" column: well inside the 1-2 MiB L2 of Zen 4/5 and Sapphire Rapids. */
+    static final long CACHE_BYTES_PER_THREAD = 384 << 10;
+
+    /** How long a format's warm-up may wait for the JIT to settle. */
+    private static final long WARMUP_LIMIT_NANOS = 20_000_000_000L;
+
     private KernelBenchmark() {
     }
 
@@ -90,8 +96,10 @@ public final class KernelBenchmark {
             out.printf("each format's matrix is copied until %d MiB rotate through the GEMVs, so they read DRAM, not L3%n",
                     ROTATION_BYTES >> 20);
             out.printf("each format's bound is the read bandwidth measured just before and just after it (the higher, best of 3 each)%n");
-            out.printf("%-18s %12s %12s %9s %9s %8s %10s %8s%n", "format", "bytes", "us/GEMV", "GB/s", "BW GB/s", "% of BW",
-                    "best GB/s", "best %");
+            out.printf("cache GB/s: the same kernel over its first rows, %d KiB a thread, which stay in L2: its arithmetic alone%n",
+                    CACHE_BYTES_PER_THREAD >> 10);
+            out.printf("%-18s %12s %12s %9s %9s %8s %10s %8s %10s%n", "format", "bytes", "us/GEMV", "GB/s", "BW GB/s", "% of BW",
+                    "best GB/s", "best %", "cache GB/s");
             Random rnd = new Random(42);
             float[] values = new float[rows * cols];
             for (int i = 0; i < values.length; i++) {
@@ -102,6 +110,7 @@ public final class KernelBenchmark {
                 x[i] = rnd.nextFloat() - 0.5f;
             }
             float[] y = new float[rows];
+            List<String> unsettled = new ArrayList<>();
             for (String format : formats) {
                 try (Arena weights = Arena.ofShared()) {
                     WeightMatrix w = makeWeights(weights, format, values, rows, cols, rnd);
@@ -112,14 +121,22 @@ public final class KernelBenchmark {
                         }
                     }
                     double before = bandwidth.best(3);
-                    double[] seconds = timeGemv(pool, rotation, x, y);
+                    Timing dram = timeGemv(pool, rotation, x, y);
                     double bw = Math.max(before, bandwidth.best(3)); // the VM's memory changes level over minutes
-                    double median = seconds[0], best = seconds[1];
+                    WeightMatrix cached = cacheSlice(rotation[0], pool.size());
+                    Timing cache = timeGemv(pool, new WeightMatrix[] {cached}, x, y);
                     long bytes = rotation[0].byteSize(); // what the GEMVs read, in the layout they read it from
-                    out.printf("%-18s %12d %12.1f %9.1f %9.1f %7.1f%% %10.1f %7.1f%%%n", w.format(), bytes,
-                            median * 1e6, bytes / median / 1e9, bw / 1e9, 100 * bytes / median / bw,
-                            bytes / best / 1e9, 100 * bytes / best / bw);
+                    out.printf("%-18s %12d %12.1f %9.1f %9.1f %7.1f%% %10.1f %7.1f%% %10.1f%n", w.format(), bytes,
+                            dram.median * 1e6, bytes / dram.median / 1e9, bw / 1e9, 100 * bytes / dram.median / bw,
+                            bytes / dram.best / 1e9, 100 * bytes / dram.best / bw, cached.byteSize() / cache.median / 1e9);
+                    if (!dram.settled || !cache.settled) {
+                        unsettled.add(w.format());
+                    }
                 }
+            }
+            if (!unsettled.isEmpty()) {
+                out.printf("warning: the JIT was still compiling after %d s of warm-up for %s; their figures may be low%n",
+                        WARMUP_LIMIT_NANOS / 1_000_000_000L, String.join(", ", unsettled));
             }
         }
     }
@@ -190,18 +207,36 @@ public final class KernelBenchmark {
     }
 
     /**
+     * The first rows of {@code w}, about {@link #CACHE_BYTES_PER_THREAD} per thread (at least 16 rows a
+     * thread): GEMVs over them read L2, so their rate is what the kernel's arithmetic allows.
+     */
+    private static WeightMatrix cacheSlice(WeightMatrix w, int threads) {
+        long rowBytes = Math.max(1, w.byteSize() / w.rows());
+        int perThread = (int) Math.max(16, CACHE_BYTES_PER_THREAD / rowBytes / 16 * 16);
+        return w.sliceRows(0, Math.min(w.rows(), perThread * threads));
+    }
+
+    /** Median and best seconds per GEMV, and whether the JIT had settled before timing began. */
+    private record Timing(double median, double best, boolean settled) {
+    }
+
+    /**
      * Median and best seconds per GEMV once the JIT has settled (the best, like the bandwidth's best
      * of 5, is what the kernel does when no other process takes its cores; on a shared host the
-     * median is often far from it): Vector API code runs 100-1000× slower before C2 compiles it, so
-     * warm-up goes on in 200 ms windows until two consecutive windows agree within 3 % (at most
-     * 8 s), then at least 0.5 s of single runs are timed. Each run multiplies the next of the
-     * copies {@code ws}.
+     * median is often far from it). Vector API code runs 100-1000× slower before C2 compiles it, so
+     * warm-up goes on in 200 ms windows until two consecutive windows agree within 3 % and the JIT
+     * was quiet through the second ({@link JitActivity}; at most {@link #WARMUP_LIMIT_NANOS}), then
+     * at least 0.5 s of single runs are timed. Agreement alone was not enough: with both CPUs running
+     * the GEMV, C2's thread can take longer than two windows to compile a kernel, and two slow
+     * windows then agree (Q4_0 once measured at 0.0 GB/s, Q4_K at 1.4, a Q4_0 row slice at 4.2). Each run multiplies the next of the copies {@code ws}.
      */
-    private static double[] timeGemv(ComputePool pool, WeightMatrix[] ws, float[] x, float[] y) {
+    private static Timing timeGemv(ComputePool pool, WeightMatrix[] ws, float[] x, float[] y) {
+        JitActivity jit = new JitActivity();
         int next = 0;
         double previous = Double.MAX_VALUE;
+        boolean settled = false;
         long warmStart = System.nanoTime();
-        while (System.nanoTime() - warmStart < 8_000_000_000L) {
+        while (!settled && System.nanoTime() - warmStart < WARMUP_LIMIT_NANOS) {
             long start = System.nanoTime();
             int runs = 0;
             while (System.nanoTime() - start < 200_000_000L) {
@@ -209,9 +244,7 @@ public final class KernelBenchmark {
                 runs++;
             }
             double mean = (System.nanoTime() - start) / (double) runs;
-            if (Math.abs(mean - previous) < 0.03 * previous) {
-                break;
-            }
+            settled = jit.quietSinceLastCall() && Math.abs(mean - previous) < 0.03 * previous;
             previous = mean;
         }
         long[] t = new long[Math.max(5, (int) Math.min(2000, 500_000_000L / (long) previous))];
@@ -222,6 +255,6 @@ public final class KernelBenchmark {
             t[i] = System.nanoTime() - start;
         }
         Arrays.sort(t);
-        return new double[] {t[t.length / 2] / 1e9, t[0] / 1e9};
+        return new Timing(t[t.length / 2] / 1e9, t[0] / 1e9, settled);
     }
 }
