@@ -1,6 +1,7 @@
 package io.isthmus.runtime.model;
 
 import io.isthmus.runtime.kernel.F16PairMatrix;
+import io.isthmus.runtime.kernel.Int4LaneMatrix;
 import io.isthmus.runtime.kernel.RowGroupMatrix;
 import io.isthmus.runtime.kernel.WeightMatrix;
 import io.isthmus.runtime.tensor.GgmlType;
@@ -32,6 +33,8 @@ public final class Repacking {
     private static final Set<GgmlType> DEFAULT = EnumSet.of(GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K,
             GgmlType.Q6_K);
     private static final Set<GgmlType> TYPES = types(System.getProperty("isthmus.repack", "true"));
+
+    private static final boolean LANES_Q4_0 = Boolean.parseBoolean(System.getProperty("isthmus.q4_0.lanes", "true"));
 
     private Repacking() {
     }
@@ -66,7 +69,11 @@ public final class Repacking {
 
     /** A matrix of a {@link #supports supported} type in its repacked layout, copied into memory from {@code arena}. */
     public static WeightMatrix repack(Tensor t, Arena arena) {
-        return t.type() == GgmlType.F16 ? F16PairMatrix.of(t, arena) : RowGroupMatrix.of(t, arena);
+        return switch (t.type()) {
+            case F16 -> F16PairMatrix.of(t, arena);
+            case Q4_0 -> LANES_Q4_0 ? Int4LaneMatrix.ofQ4_0(t, arena) : RowGroupMatrix.of(t, arena);
+            default -> RowGroupMatrix.of(t, arena);
+        };
     }
 
     /** Whether models repack matrices of {@code type} ({@code -Disthmus.repack}). */

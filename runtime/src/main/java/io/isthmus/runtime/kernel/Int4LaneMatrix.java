@@ -1,0 +1,565 @@
+package io.isthmus.runtime.kernel;
+
+import static io.isthmus.runtime.kernel.VectorSettings.F;
+import static io.isthmus.runtime.kernel.VectorSettings.I;
+import static io.isthmus.runtime.kernel.VectorSettings.LANES;
+import static jdk.incubator.vector.VectorOperators.ADD;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHR;
+
+import io.isthmus.runtime.tensor.GgmlType;
+import io.isthmus.runtime.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Objects;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * 4-bit codes in groups of G columns (32, 64 or 128) that are linear in the code: an f16 scale per row
+ * and group, and either a fixed offset (GGUF Q4_0: {@code w = (q − 8)·d}) or an f16 minimum per row
+ * and group (int4: {@code w = q·scale + min}). Held so that a vector lane carries one group:
+ *
+ * <ul>
+ * <li>Rows go in groups of four, whose codes lie side by side in one stream, as in
+ *     {@link RowGroupMatrix}; rows past the last full group are zeros.</li>
+ * <li>A row's groups go in chunks of {@code LANES}; a chunk is G/8 vectors per row, whose lane j holds,
+ *     in one 32-bit word, 8 codes of the chunk's group j (nibble n of vector v: column
+ *     {@code G·j + 8v + n}). A last chunk of fewer groups is as many lanes wide.</li>
+ * <li>Scales (and minimums) are row-major f16, apart from the codes.</li>
+ * </ul>
+ *
+ * A GEMV then decodes each code with one AND: five of a word's eight nibbles are masked in place, the
+ * other three after one shift, and each masked lane is a float ({@link NibbleLevels}) whose power of
+ * two is folded into a rewritten x (each code position multiplies its own copy of x, scaled). The
+ * products of a chunk's groups sum in their own lanes, so a group's scale applies with one FMA per
+ * chunk, not one per group, and the offset or the minimums with a precomputed per-group sum of x.
+ * Per code that leaves an AND and an FMA: on this project's Zen 5 VM, Q4_0 from L2 on one core went
+ * from 28 to 42 GB/s against {@link RowGroupMatrix}'s grouped blocks (a throwaway probe).
+ *
+ * <p>Products of several x rows (prefill) decode a row at a time into floats and take dot products.
+ */
+public final class Int4LaneMatrix implements WeightMatrix {
+
+    /** Rows stored side by side. */
+    static final int ROWS = 4;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfInt WORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final boolean SUB = NibbleLevels.SUBNORMAL;
+    /** Bytes of one row's vector of codes: a word per lane. */
+    private static final int ROW_VECTOR = 4 * LANES;
+    /**
+     * The masks of code positions 0..4, LANES ints each. Read from an array rather than made as
+     * constants, which C2 broadcasts again at every use: with them in registers the probe above went
+     * from 33 to 42 GB/s.
+     */
+    private static final int[] MASKS = masks();
+
+    /** Where {@link #pack} takes a matrix's codes, scales and minimums from. */
+    public interface Source {
+        /** The code (0..15) of row {@code row}, column {@code col}. */
+        int code(int row, int col);
+
+        /** The f16 bits of the scale of row {@code row}, group {@code group}. */
+        short scale(int row, int group);
+
+        /** The f16 bits of the minimum of row {@code row}, group {@code group} (only asked for with minimums). */
+        short min(int row, int group);
+    }
+
+    private final String name;
+    private final String format;
+    private final int rows;
+    private final int cols;
+    private final int group;
+    private final float offset;
+    private final long formatBytes;
+    private final int groups;  // per row
+    private final int chunks;  // full chunks per row
+    private final int tail;    // groups in the last, partial chunk (0: none)
+    private final int vectors; // per chunk and row: G / 8
+    private final MemorySegment codes;
+    private final MemorySegment scales;
+    private final MemorySegment mins; // null: offset instead
+
+    private Int4LaneMatrix(String name, String format, int rows, int cols, int group, float offset, long formatBytes,
+                           MemorySegment codes, MemorySegment scales, MemorySegment mins) {
+        if (group != 32 && group != 64 && group != 128) {
+            throw new IllegalArgumentException(name + ": 4-bit lane groups are 32, 64 or 128 columns, not " + group);
+        }
+        this.name = Objects.requireNonNull(name);
+        this.format = Objects.requireNonNull(format);
+        this.rows = rows;
+        this.cols = cols;
+        this.group = group;
+        this.offset = offset;
+        this.formatBytes = formatBytes;
+        this.groups = Math.ceilDiv(cols, group);
+        this.chunks = groups / LANES;
+        this.tail = groups % LANES;
+        this.vectors = group / 8;
+        this.codes = codes;
+        this.scales = scales;
+        this.mins = mins;
+    }
+
+    /**
+     * A matrix of {@code rows × cols} codes from {@code source}, with minimums or, when
+     * {@code withMins} is false, the fixed {@code offset} added to every code before scaling.
+     * {@code formatBytes} is the size of the format's own encoding.
+     */
+    public static Int4LaneMatrix pack(String name, String format, int rows, int cols, int group, float offset,
+                                      boolean withMins, long formatBytes, Source source, Arena arena) {
+        long paddedRows = (long) Math.ceilDiv(rows, ROWS) * ROWS;
+        int groups = Math.ceilDiv(cols, group);
+        Int4LaneMatrix m = new Int4LaneMatrix(name, format, rows, cols, group, withMins ? 0 : offset, formatBytes,
+                arena.allocate(paddedRows * groups * group / 2, 64), arena.allocate(paddedRows * groups * 2, 64),
+                withMins ? arena.allocate(paddedRows * groups * 2, 64) : null);
+        for (int r = 0; r < rows; r++) {
+            for (int g = 0; g < groups; g++) {
+                m.scales.set(HALF, 2 * ((long) r * groups + g), source.scale(r, g));
+                if (withMins) {
+                    m.mins.set(HALF, 2 * ((long) r * groups + g), source.min(r, g));
+                }
+                for (int v = 0; v < m.vectors; v++) {
+                    int word = 0;
+                    for (int n = 0, c = g * group + 8 * v; n < 8 && c < cols; n++, c++) {
+                        int q = source.code(r, c);
+                        if ((q & ~15) != 0) {
+                            throw new IllegalArgumentException(name + ": code " + q + " at (" + r + ", " + c + ") is not 4-bit");
+                        }
+                        word |= q << 4 * n;
+                    }
+                    m.codes.set(WORD, m.wordAt(r, g, v), word);
+                }
+            }
+        }
+        return m;
+    }
+
+    /** A GGUF Q4_0 matrix, copied out of its blocks. */
+    public static Int4LaneMatrix ofQ4_0(Tensor t, Arena arena) {
+        if (t.type() != GgmlType.Q4_0 || t.shape().length != 2) {
+            throw new IllegalArgumentException("not a Q4_0 matrix: " + t);
+        }
+        MemorySegment data = t.data();
+        long rowBytes = t.rowBytes();
+        int blockBytes = GgmlType.Q4_0.blockBytes();
+        return pack(t.name(), "q4_0", t.rows(), t.cols(), 32, -8, false, rowBytes * t.rows(), new Source() {
+            @Override
+            public int code(int row, int col) {
+                int j = col % 32;
+                int b = data.get(ValueLayout.JAVA_BYTE, row * rowBytes + (long) (col / 32) * blockBytes + 2 + j % 16) & 0xFF;
+                return j < 16 ? b & 15 : b >>> 4;
+            }
+
+            @Override
+            public short scale(int row, int g) {
+                return data.get(HALF, row * rowBytes + (long) g * blockBytes);
+            }
+
+            @Override
+            public short min(int row, int g) {
+                throw new UnsupportedOperationException("Q4_0 has no minimums");
+            }
+        }, arena);
+    }
+
+    private static int[] masks() {
+        int[] m = new int[NibbleLevels.POSITIONS * LANES];
+        for (int p = 0; p < NibbleLevels.POSITIONS; p++) {
+            java.util.Arrays.fill(m, p * LANES, (p + 1) * LANES, 15 << 4 * p);
+        }
+        return m;
+    }
+
+    /** Bytes of a group of four rows' codes. */
+    private long rowGroupBytes() {
+        return (long) ROWS * groups * group / 2;
+    }
+
+    /** Bytes of a full chunk of four rows. */
+    private int chunkBytes() {
+        return vectors * ROWS * ROW_VECTOR;
+    }
+
+    /** Byte offset of the word holding vector v of row r's group g. */
+    private long wordAt(int row, int g, int v) {
+        long at = (long) (row / ROWS) * rowGroupBytes();
+        int r = row % ROWS, chunk = g / LANES, lane = g % LANES;
+        if (chunk < chunks) {
+            return at + (long) chunk * chunkBytes() + (long) v * ROWS * ROW_VECTOR + (long) r * ROW_VECTOR + 4L * lane;
+        }
+        return at + (long) chunks * chunkBytes() + 4L * ((long) v * ROWS * tail + (long) r * tail + lane);
+    }
+
+    private int code(int row, int col) {
+        int g = col / group, within = col % group;
+        return codes.get(WORD, wordAt(row, g, within / 8)) >>> 4 * (within % 8) & 15;
+    }
+
+    private short scaleBits(int row, int g) {
+        return scales.get(HALF, 2 * ((long) row * groups + g));
+    }
+
+    private short minBits(int row, int g) {
+        return mins.get(HALF, 2 * ((long) row * groups + g));
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    @Override
+    public int cols() {
+        return cols;
+    }
+
+    @Override
+    public String format() {
+        return format;
+    }
+
+    @Override
+    public long byteSize() {
+        return (long) rows * groups * (group / 2 + (mins == null ? 2 : 4));
+    }
+
+    @Override
+    public long formatBytes() {
+        return formatBytes;
+    }
+
+    @Override
+    public int columnGrain() {
+        return group;
+    }
+
+    @Override
+    public void matmul(float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo) {
+        product(x, xOff, m, y, yOff).rows(rowFrom, rowTo);
+    }
+
+    @Override
+    public RowProduct product(float[] x, int xOff, int m, float[] y, int yOff) {
+        Objects.checkFromIndexSize(xOff, Math.multiplyExact(m, cols), x.length);
+        if (m != 1) {
+            return (rowFrom, rowTo) -> decodedProduct(x, xOff, m, y, yOff, rowFrom, rowTo);
+        }
+        LaneX lx = new LaneX(x, xOff);
+        return (rowFrom, rowTo) -> {
+            Objects.checkFromToIndex(rowFrom, rowTo, rows);
+            float[] scratch = new float[(mins == null ? 1 : 2) * ROWS * paddedGroups()];
+            float[] four = new float[ROWS];
+            for (int g = rowFrom / ROWS; g * ROWS < rowTo; g++) {
+                rows4(g, lx, scratch, four);
+                for (int r = Math.max(rowFrom, g * ROWS); r < Math.min(rowTo, (g + 1) * ROWS); r++) {
+                    y[yOff + r] = four[r - g * ROWS];
+                }
+            }
+        };
+    }
+
+    /** Groups per row rounded up to whole chunks. */
+    private int paddedGroups() {
+        return Math.ceilDiv(groups, LANES) * LANES;
+    }
+
+    /** Floats of the rewritten x per chunk: 8 slices per vector, then the offset sums and the plain sums. */
+    private int chunkFloats() {
+        return (8 * vectors + 2) * LANES;
+    }
+
+    /**
+     * x rewritten for {@link #rows4}: per chunk, per vector v and nibble n, lane j holds
+     * {@code x[G·j + 8v + n]·2^xExponent(position of n, t)} (zero past the row's end); then per group
+     * {@code offset·Σx·2^(−t)} and {@code Σx·2^(−t)}. Every product comes out times 2^(−t), undone once per row.
+     */
+    private final class LaneX {
+        final float[] a;
+        final int o;
+        /** 2^t, in double: t reaches 151 for x near Float.MAX_VALUE. */
+        final double unscale;
+
+        LaneX(float[] x, int xOff) {
+            FloatVector max = FloatVector.zero(F);
+            int c = 0;
+            for (int bound = F.loopBound(cols); c < bound; c += LANES) {
+                max = max.max(FloatVector.fromArray(F, x, xOff + c).abs());
+            }
+            float maxAbs = max.reduceLanes(VectorOperators.MAX);
+            for (; c < cols; c++) {
+                maxAbs = Math.max(maxAbs, Math.abs(x[xOff + c]));
+            }
+            int t = NibbleLevels.headroom(maxAbs);
+            unscale = Math.scalb(1.0, t);
+            // x times a power of two up to 2^±150, as two exact float multiplies (one could overflow)
+            float[] half1 = new float[8], half2 = new float[8];
+            for (int n = 0; n < 8; n++) {
+                int e = NibbleLevels.xExponent(n < 5 ? n : n - 5, t);
+                half1[n] = Math.scalb(1f, e / 2);
+                half2[n] = Math.scalb(1f, e - e / 2);
+            }
+            float shrink1 = Math.scalb(1f, -t / 2), shrink2 = Math.scalb(1f, -t - -t / 2);
+            AlignedFloats.Span span = AlignedFloats.allocate(paddedGroups() / LANES * chunkFloats());
+            a = span.array();
+            o = span.offset();
+            int chunkFloats = chunkFloats();
+            // whole chunks: slice i of a chunk is a gather of column i of its LANES groups, group apart
+            int[] groupStarts = new int[LANES];
+            for (int j = 0; j < LANES; j++) {
+                groupStarts[j] = j * group;
+            }
+            int whole = cols / group / LANES; // chunks whose groups are all whole
+            for (int ch = 0; ch < whole; ch++) {
+                int base = o + ch * chunkFloats, c0 = xOff + ch * LANES * group;
+                FloatVector sums = FloatVector.zero(F);
+                for (int i = 0; i < group; i++) {
+                    FloatVector xv = FloatVector.fromArray(F, x, c0 + i, groupStarts, 0);
+                    sums = sums.add(xv.mul(shrink1).mul(shrink2)); // scaled first: no overflow near Float.MAX_VALUE
+                    xv.mul(half1[i & 7]).mul(half2[i & 7]).intoArray(a, base + i * LANES);
+                }
+                sums.mul(offset).intoArray(a, base + 8 * vectors * LANES);
+                sums.intoArray(a, base + (8 * vectors + 1) * LANES);
+            }
+            for (int g = whole * LANES; g < groups; g++) { // the rest, a group at a time
+                int base = o + g / LANES * chunkFloats + g % LANES;
+                int from = g * group, to = Math.min(cols, from + group);
+                float sum = 0;
+                for (int col = from; col < to; col++) {
+                    int i = col - from;
+                    float xv = x[xOff + col];
+                    sum += xv * shrink1 * shrink2;
+                    a[base + i * LANES] = xv * half1[i & 7] * half2[i & 7];
+                }
+                a[base + 8 * vectors * LANES] = offset * sum;
+                a[base + (8 * vectors + 1) * LANES] = sum;
+            }
+        }
+    }
+
+    /** Rows {@code 4g..4g+3} times the x that {@code lx} rewrote, into {@code out}. */
+    private void rows4(int g, LaneX lx, float[] scratch, float[] out) {
+        int pg = paddedGroups();
+        for (int r = 0; r < ROWS; r++) {
+            F16Kernel.decode(scales, 2 * ((long) (g * ROWS + r) * groups), groups, scratch, r * pg);
+            if (mins != null) {
+                F16Kernel.decode(mins, 2 * ((long) (g * ROWS + r) * groups), groups, scratch, (ROWS + r) * pg);
+            }
+        }
+        float[] p = lx.a;
+        IntVector m0 = IntVector.fromArray(I, MASKS, 0), m1 = IntVector.fromArray(I, MASKS, LANES),
+                m2 = IntVector.fromArray(I, MASKS, 2 * LANES), m3 = IntVector.fromArray(I, MASKS, 3 * LANES),
+                m4 = IntVector.fromArray(I, MASKS, 4 * LANES);
+        long base = g * rowGroupBytes();
+        int chunkBytes = chunkBytes(), chunkFloats = chunkFloats(), vectorBytes = ROWS * ROW_VECTOR;
+        boolean withMins = mins != null;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int s = 0; s < chunks; s++) {
+            long q = base + (long) s * chunkBytes;
+            int xb = lx.o + s * chunkFloats;
+            FloatVector p0 = FloatVector.fromArray(F, p, xb + 8 * vectors * LANES), p1 = p0, p2 = p0, p3 = p0;
+            FloatVector e0 = FloatVector.zero(F), e1 = e0, e2 = e0, e3 = e0, x;
+            for (int v = 0; v < vectors; v++) {
+                long at = q + (long) v * vectorBytes;
+                IntVector w0 = IntVector.fromMemorySegment(I, codes, at, LE);
+                IntVector w1 = IntVector.fromMemorySegment(I, codes, at + ROW_VECTOR, LE);
+                IntVector w2 = IntVector.fromMemorySegment(I, codes, at + 2 * ROW_VECTOR, LE);
+                IntVector w3 = IntVector.fromMemorySegment(I, codes, at + 3 * ROW_VECTOR, LE);
+                int xo = xb + 8 * v * LANES;
+                x = FloatVector.fromArray(F, p, xo);
+                p0 = (SUB ? w0.and(m0).reinterpretAsFloats() : (FloatVector) w0.and(m0).convert(I2F, 0)).fma(x, p0);
+                p1 = (SUB ? w1.and(m0).reinterpretAsFloats() : (FloatVector) w1.and(m0).convert(I2F, 0)).fma(x, p1);
+                p2 = (SUB ? w2.and(m0).reinterpretAsFloats() : (FloatVector) w2.and(m0).convert(I2F, 0)).fma(x, p2);
+                p3 = (SUB ? w3.and(m0).reinterpretAsFloats() : (FloatVector) w3.and(m0).convert(I2F, 0)).fma(x, p3);
+                x = FloatVector.fromArray(F, p, xo + 1 * LANES);
+                e0 = (SUB ? w0.and(m1).reinterpretAsFloats() : (FloatVector) w0.and(m1).convert(I2F, 0)).fma(x, e0);
+                e1 = (SUB ? w1.and(m1).reinterpretAsFloats() : (FloatVector) w1.and(m1).convert(I2F, 0)).fma(x, e1);
+                e2 = (SUB ? w2.and(m1).reinterpretAsFloats() : (FloatVector) w2.and(m1).convert(I2F, 0)).fma(x, e2);
+                e3 = (SUB ? w3.and(m1).reinterpretAsFloats() : (FloatVector) w3.and(m1).convert(I2F, 0)).fma(x, e3);
+                x = FloatVector.fromArray(F, p, xo + 2 * LANES);
+                p0 = (SUB ? w0.and(m2).reinterpretAsFloats() : (FloatVector) w0.and(m2).convert(I2F, 0)).fma(x, p0);
+                p1 = (SUB ? w1.and(m2).reinterpretAsFloats() : (FloatVector) w1.and(m2).convert(I2F, 0)).fma(x, p1);
+                p2 = (SUB ? w2.and(m2).reinterpretAsFloats() : (FloatVector) w2.and(m2).convert(I2F, 0)).fma(x, p2);
+                p3 = (SUB ? w3.and(m2).reinterpretAsFloats() : (FloatVector) w3.and(m2).convert(I2F, 0)).fma(x, p3);
+                x = FloatVector.fromArray(F, p, xo + 3 * LANES);
+                e0 = (SUB ? w0.and(m3).reinterpretAsFloats() : (FloatVector) w0.and(m3).convert(I2F, 0)).fma(x, e0);
+                e1 = (SUB ? w1.and(m3).reinterpretAsFloats() : (FloatVector) w1.and(m3).convert(I2F, 0)).fma(x, e1);
+                e2 = (SUB ? w2.and(m3).reinterpretAsFloats() : (FloatVector) w2.and(m3).convert(I2F, 0)).fma(x, e2);
+                e3 = (SUB ? w3.and(m3).reinterpretAsFloats() : (FloatVector) w3.and(m3).convert(I2F, 0)).fma(x, e3);
+                x = FloatVector.fromArray(F, p, xo + 4 * LANES);
+                p0 = (SUB ? w0.and(m4).reinterpretAsFloats() : (FloatVector) w0.and(m4).convert(I2F, 0)).fma(x, p0);
+                p1 = (SUB ? w1.and(m4).reinterpretAsFloats() : (FloatVector) w1.and(m4).convert(I2F, 0)).fma(x, p1);
+                p2 = (SUB ? w2.and(m4).reinterpretAsFloats() : (FloatVector) w2.and(m4).convert(I2F, 0)).fma(x, p2);
+                p3 = (SUB ? w3.and(m4).reinterpretAsFloats() : (FloatVector) w3.and(m4).convert(I2F, 0)).fma(x, p3);
+                IntVector u0 = w0.lanewise(LSHR, 20), u1 = w1.lanewise(LSHR, 20), u2 = w2.lanewise(LSHR, 20), u3 = w3.lanewise(LSHR, 20);
+                x = FloatVector.fromArray(F, p, xo + 5 * LANES);
+                e0 = (SUB ? u0.and(m0).reinterpretAsFloats() : (FloatVector) u0.and(m0).convert(I2F, 0)).fma(x, e0);
+                e1 = (SUB ? u1.and(m0).reinterpretAsFloats() : (FloatVector) u1.and(m0).convert(I2F, 0)).fma(x, e1);
+                e2 = (SUB ? u2.and(m0).reinterpretAsFloats() : (FloatVector) u2.and(m0).convert(I2F, 0)).fma(x, e2);
+                e3 = (SUB ? u3.and(m0).reinterpretAsFloats() : (FloatVector) u3.and(m0).convert(I2F, 0)).fma(x, e3);
+                x = FloatVector.fromArray(F, p, xo + 6 * LANES);
+                p0 = (SUB ? u0.and(m1).reinterpretAsFloats() : (FloatVector) u0.and(m1).convert(I2F, 0)).fma(x, p0);
+                p1 = (SUB ? u1.and(m1).reinterpretAsFloats() : (FloatVector) u1.and(m1).convert(I2F, 0)).fma(x, p1);
+                p2 = (SUB ? u2.and(m1).reinterpretAsFloats() : (FloatVector) u2.and(m1).convert(I2F, 0)).fma(x, p2);
+                p3 = (SUB ? u3.and(m1).reinterpretAsFloats() : (FloatVector) u3.and(m1).convert(I2F, 0)).fma(x, p3);
+                x = FloatVector.fromArray(F, p, xo + 7 * LANES);
+                e0 = (SUB ? u0.and(m2).reinterpretAsFloats() : (FloatVector) u0.and(m2).convert(I2F, 0)).fma(x, e0);
+                e1 = (SUB ? u1.and(m2).reinterpretAsFloats() : (FloatVector) u1.and(m2).convert(I2F, 0)).fma(x, e1);
+                e2 = (SUB ? u2.and(m2).reinterpretAsFloats() : (FloatVector) u2.and(m2).convert(I2F, 0)).fma(x, e2);
+                e3 = (SUB ? u3.and(m2).reinterpretAsFloats() : (FloatVector) u3.and(m2).convert(I2F, 0)).fma(x, e3);
+            }
+            int sc = s * LANES;
+            a0 = p0.add(e0).fma(FloatVector.fromArray(F, scratch, sc), a0);
+            a1 = p1.add(e1).fma(FloatVector.fromArray(F, scratch, pg + sc), a1);
+            a2 = p2.add(e2).fma(FloatVector.fromArray(F, scratch, 2 * pg + sc), a2);
+            a3 = p3.add(e3).fma(FloatVector.fromArray(F, scratch, 3 * pg + sc), a3);
+            if (withMins) {
+                FloatVector sums = FloatVector.fromArray(F, p, xb + (8 * vectors + 1) * LANES);
+                a0 = FloatVector.fromArray(F, scratch, 4 * pg + sc).fma(sums, a0);
+                a1 = FloatVector.fromArray(F, scratch, 5 * pg + sc).fma(sums, a1);
+                a2 = FloatVector.fromArray(F, scratch, 6 * pg + sc).fma(sums, a2);
+                a3 = FloatVector.fromArray(F, scratch, 7 * pg + sc).fma(sums, a3);
+            }
+        }
+        out[0] = a0.reduceLanes(ADD);
+        out[1] = a1.reduceLanes(ADD);
+        out[2] = a2.reduceLanes(ADD);
+        out[3] = a3.reduceLanes(ADD);
+        if (tail > 0) {
+            addTail(base + (long) chunks * chunkBytes, lx.a, lx.o + chunks * chunkFloats, scratch, out);
+        }
+        for (int r = 0; r < ROWS; r++) {
+            out[r] = (float) (out[r] * lx.unscale);
+        }
+    }
+
+    /** The last, partial chunk of four rows: the same sums, a row at a time, with loads of {@code tail} lanes. */
+    private void addTail(long at, float[] p, int xb, float[] scratch, float[] out) {
+        VectorMask<Integer> lanes = I.indexInRange(0, tail);
+        int pg = paddedGroups(), sc = chunks * LANES;
+        for (int r = 0; r < ROWS; r++) {
+            FloatVector acc = FloatVector.fromArray(F, p, xb + 8 * vectors * LANES);
+            for (int v = 0; v < vectors; v++) {
+                IntVector w = IntVector.fromMemorySegment(I, codes, at + 4L * ((long) v * ROWS * tail + (long) r * tail), LE, lanes);
+                for (int n = 0; n < 8; n++) {
+                    int position = n < 5 ? n : n - 5;
+                    IntVector field = (n < 5 ? w : w.lanewise(LSHR, 20)).and(IntVector.fromArray(I, MASKS, position * LANES));
+                    FloatVector level = SUB ? field.reinterpretAsFloats() : (FloatVector) field.convert(I2F, 0);
+                    acc = level.fma(FloatVector.fromArray(F, p, xb + (8 * v + n) * LANES), acc);
+                }
+            }
+            FloatVector sum = acc.mul(FloatVector.fromArray(F, scratch, r * pg + sc));
+            if (mins != null) {
+                sum = FloatVector.fromArray(F, scratch, (ROWS + r) * pg + sc)
+                        .fma(FloatVector.fromArray(F, p, xb + (8 * vectors + 1) * LANES), sum);
+            }
+            out[r] += sum.reduceLanes(ADD);
+        }
+    }
+
+    /** Several x rows: each weight row decoded once into floats, then a dot product per x row. */
+    private void decodedProduct(float[] x, int xOff, int m, float[] y, int yOff, int rowFrom, int rowTo) {
+        Objects.checkFromToIndex(rowFrom, rowTo, rows);
+        float[] w = new float[cols];
+        for (int row = rowFrom; row < rowTo; row++) {
+            dequantizeRow(row, w, 0);
+            for (int i = 0; i < m; i++) {
+                y[yOff + i * rows + row] = dot(w, x, xOff + i * cols);
+            }
+        }
+    }
+
+    private float dot(float[] w, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(F);
+        int c = 0;
+        for (int bound = F.loopBound(cols); c < bound; c += LANES) {
+            acc = FloatVector.fromArray(F, w, c).fma(FloatVector.fromArray(F, x, xo + c), acc);
+        }
+        float sum = acc.reduceLanes(ADD);
+        for (; c < cols; c++) {
+            sum += w[c] * x[xo + c];
+        }
+        return sum;
+    }
+
+    /** {@code (q + offset)·scale}, or {@code fma(q, scale, min)} with minimums: the formats' own formulas. */
+    @Override
+    public void dequantizeRow(int row, float[] out, int off) {
+        Objects.checkIndex(row, rows);
+        for (int g = 0; g < groups; g++) {
+            float s = Float.float16ToFloat(scaleBits(row, g));
+            float mn = mins == null ? 0 : Float.float16ToFloat(minBits(row, g));
+            for (int v = 0; v < vectors; v++) {
+                int word = codes.get(WORD, wordAt(row, g, v));
+                for (int n = 0, c = g * group + 8 * v; n < 8 && c < cols; n++, c++) {
+                    int q = word >>> 4 * n & 15;
+                    out[off + c] = mins == null ? (q + offset) * s : Math.fma(q, s, mn);
+                }
+            }
+        }
+    }
+
+    /** A view when {@code from} starts a group of four; otherwise the rows are copied (into memory the GC frees). */
+    @Override
+    public Int4LaneMatrix sliceRows(int from, int count) {
+        Objects.checkFromIndexSize(from, count, rows);
+        if (from % ROWS != 0) {
+            return copy(from, count, 0, cols, Arena.ofAuto());
+        }
+        long first = from / ROWS, rowGroups = Math.ceilDiv(count, ROWS);
+        long halves = 2L * groups * ROWS;
+        return new Int4LaneMatrix(name, format, count, cols, group, offset, formatBytes / rows * count,
+                codes.asSlice(first * rowGroupBytes(), rowGroups * rowGroupBytes()),
+                scales.asSlice(first * halves, rowGroups * halves),
+                mins == null ? null : mins.asSlice(first * halves, rowGroups * halves));
+    }
+
+    @Override
+    public Int4LaneMatrix sliceColumns(int from, int count, Arena arena) {
+        Objects.checkFromIndexSize(from, count, cols);
+        if (from % group != 0 || (count % group != 0 && from + count != cols)) {
+            throw new IllegalArgumentException("columns [" + from + ", " + (from + count) + ") of " + name + " ("
+                    + format + ") break its groups of " + group);
+        }
+        return copy(0, rows, from, count, arena);
+    }
+
+    /** Rows {@code [row0, row0 + count)} and columns {@code [col0, col0 + width)} (col0 a group's first) repacked. */
+    private Int4LaneMatrix copy(int row0, int count, int col0, int width, Arena arena) {
+        int g0 = col0 / group;
+        long bytes = formatBytes / rows * count / cols * width;
+        return pack(name, format, count, width, group, offset, mins != null, bytes, new Source() {
+            @Override
+            public int code(int row, int col) {
+                return Int4LaneMatrix.this.code(row0 + row, col0 + col);
+            }
+
+            @Override
+            public short scale(int row, int g) {
+                return scaleBits(row0 + row, g0 + g);
+            }
+
+            @Override
+            public short min(int row, int g) {
+                return minBits(row0 + row, g0 + g);
+            }
+        }, arena);
+    }
+
+    @Override
+    public String toString() {
+        return name + " (" + format + ", " + rows + " x " + cols + ", lanes of 4-bit groups)";
+    }
+}
