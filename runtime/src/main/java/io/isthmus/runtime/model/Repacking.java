@@ -16,8 +16,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Copies a model's Q8_0, Q4_0, Q4_K and Q6_K matrices out of the file's mapping into {@link RowGroupMatrix},
- * and its F16 matrices into {@link F16PairMatrix}, once at load: the same values in a layout whose
+ * Copies a model's Q8_0, Q4_K and Q6_K matrices out of the file's mapping into {@link RowGroupMatrix},
+ * its Q4_0 matrices into {@link Int4LaneMatrix} (a group per vector lane; {@code -Disthmus.q4_0.lanes=false}
+ * puts them in {@link RowGroupMatrix} too, for comparing the two), and its F16 matrices into
+ * {@link F16PairMatrix}, once at load: the same values in a layout whose
  * kernels decode faster (on this project's Zen 5 VM, decode of prose-llama-35m at 2 threads, beam
  * search on its f16 model, and Q4_K's GEMV on the AMX machine: see README). Q6_K's
  * copy takes 31 % more memory than the file's blocks (a byte per six-bit code), in exchange for a
@@ -34,6 +36,7 @@ public final class Repacking {
             GgmlType.Q6_K);
     private static final Set<GgmlType> TYPES = types(System.getProperty("isthmus.repack", "true"));
 
+    /** Whether Q4_0 goes into {@link Int4LaneMatrix} rather than {@link RowGroupMatrix} ({@code -Disthmus.q4_0.lanes}). */
     private static final boolean LANES_Q4_0 = Boolean.parseBoolean(System.getProperty("isthmus.q4_0.lanes", "true"));
 
     private Repacking() {
