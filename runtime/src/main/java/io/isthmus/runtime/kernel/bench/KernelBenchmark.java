@@ -9,6 +9,7 @@ import io.isthmus.runtime.quant.FormatTarget;
 import io.isthmus.runtime.quant.PackedFormats;
 import io.isthmus.runtime.quant.PackedMatrix;
 import io.isthmus.runtime.kernel.Linear;
+import io.isthmus.runtime.kernel.NibbleLevels;
 import io.isthmus.runtime.kernel.PoolBenchmark;
 import io.isthmus.runtime.kernel.Quantize;
 import io.isthmus.runtime.kernel.VectorSettings;
@@ -87,8 +88,8 @@ public final class KernelBenchmark {
              Arena arena = Arena.ofShared();
              ReadBandwidth bandwidth = ReadBandwidth.on(pool)) {
             pool.pinAsDriver(); // as the engine's thread: this one is worker 0, on the first CPU, not free to share a worker's
-            out.printf("Isthmus kernel benchmark: %d threads, %s, GEMV %d x %d%n",
-                    pool.size(), VectorSettings.describe(), rows, cols);
+            out.printf("Isthmus kernel benchmark: %d threads, %s, %s, GEMV %d x %d%n",
+                    pool.size(), VectorSettings.describe(), NibbleLevels.describe(), rows, cols);
             out.printf("read bandwidth (%d threads summing 1 GiB, best of 5): %.1f GB/s%n", pool.size(),
                     bandwidth.best(5) / 1e9);
             out.printf("fork-join per region (median of 100k empty regions): %d ns%n",
