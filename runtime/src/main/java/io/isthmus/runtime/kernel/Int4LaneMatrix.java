@@ -476,22 +476,9 @@ public final class Int4LaneMatrix implements WeightMatrix {
         for (int row = rowFrom; row < rowTo; row++) {
             dequantizeRow(row, w, 0);
             for (int i = 0; i < m; i++) {
-                y[yOff + i * rows + row] = dot(w, x, xOff + i * cols);
+                y[yOff + i * rows + row] = Ops.dot(w, 0, x, xOff + i * cols, cols);
             }
         }
-    }
-
-    private float dot(float[] w, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(F);
-        int c = 0;
-        for (int bound = F.loopBound(cols); c < bound; c += LANES) {
-            acc = FloatVector.fromArray(F, w, c).fma(FloatVector.fromArray(F, x, xo + c), acc);
-        }
-        float sum = acc.reduceLanes(ADD);
-        for (; c < cols; c++) {
-            sum += w[c] * x[xo + c];
-        }
-        return sum;
     }
 
     /** {@code (q + offset)·scale}, or {@code fma(q, scale, min)} with minimums: the formats' own formulas. */
