@@ -30,6 +30,19 @@ public enum CpuIsa {
         return this == OTHER ? "other" : label;
     }
 
+    /**
+     * Whether u8 × s8 products are exact here: with VNNI (or AMX) they add in 32 bits; without it
+     * oneDNN pairs them with vpmaddubsw, whose 16-bit sums saturate (on Zen 3's AVX2 the dynamic int8
+     * path came out 5 % off a float64 product, where OneDnnMatmulTest allows 2 %).
+     */
+    public boolean hasExactInt8() {
+        return switch (this) {
+            case AVX2_VNNI, AVX2_VNNI_2, AVX512_CORE_VNNI, AVX512_CORE_BF16, AVX10_1_512, AVX10_1_512_AMX,
+                 AVX10_1_512_AMX_FP16 -> true;
+            default -> false;
+        };
+    }
+
     /** Whether oneDNN uses AMX tiles here. */
     public boolean hasAmx() {
         return this == AVX10_1_512_AMX || this == AVX10_1_512_AMX_FP16;

@@ -30,6 +30,7 @@ public final class OneDnn {
     private final CpuIsa isa;
     private final Map<String, String> openMp;
     private final PrimitiveCache cache = new PrimitiveCache();
+    private Boolean bf16Matmul;
 
     private OneDnn(Dnnl api, Path library, Map<String, String> openMp) {
         this.api = api;
@@ -134,6 +135,25 @@ public final class OneDnn {
     /** The instruction set oneDNN dispatches to on this CPU. */
     public CpuIsa isa() {
         return isa;
+    }
+
+    /**
+     * Whether oneDNN multiplies bf16 matrices on this CPU. It needs AVX-512 or AVX2-VNNI-2: on plain
+     * AVX2 (Zen 3, say) every bf16 matmul, reference ones included, is "unimplemented". Asked once,
+     * by creating a 1×16 · 16×16 product.
+     */
+    public synchronized boolean hasBf16Matmul() {
+        if (bf16Matmul == null) {
+            try (MemoryDesc src = MemoryDesc.rowMajor(this, 1, 16, DataType.BF16);
+                 MemoryDesc weights = MemoryDesc.any(this, 16, 16, DataType.BF16);
+                 MemoryDesc dst = MemoryDesc.rowMajor(this, 1, 16, DataType.F32);
+                 Primitive probe = Primitive.matmul(this, src, weights, null, dst, null)) {
+                bf16Matmul = true;
+            } catch (DnnlException e) {
+                bf16Matmul = false;
+            }
+        }
+        return bf16Matmul;
     }
 
     PrimitiveCache cache() {

@@ -8,6 +8,8 @@ import io.isthmus.runtime.quant.uniform.Int8Matrix;
 import io.isthmus.runtime.tensor.GgmlType;
 
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Gives matrices a oneDNN path for prefill when they are bound for compute: BF16 tensors
@@ -16,7 +18,8 @@ import java.util.Optional;
  * and every quantized format (GGUF blocks, the packed formats of {@code quant}) through
  * {@link DequantizedTiles}, which keeps no copy. F32 and F16 tensors (F16 repacked at load too)
  * stay on the Vector API (bf16 would round their weights), as does every matrix when oneDNN is
- * unavailable or switched off.
+ * unavailable or switched off, and every bf16 or int8 path on a CPU where oneDNN cannot compute it
+ * exactly ({@link OneDnn#hasBf16Matmul}, {@link CpuIsa#hasExactInt8}; plain AVX2 has neither).
  *
  * <p>Settings (system property, else environment): {@code isthmus.onednn} /
  * {@code ISTHMUS_ONEDNN} = {@code off} disables the paths; {@code isthmus.onednn.min-rows} /
@@ -28,6 +31,9 @@ import java.util.Optional;
  * which dequantize the whole matrix once per product and so need more rows to pay for it.
  */
 public final class OneDnnMatrices {
+    private static final System.Logger LOG = System.getLogger(OneDnnMatrices.class.getName());
+    private static final Set<PreparedKind> SAID = ConcurrentHashMap.newKeySet(); // kinds whose absence was logged
+
     /**
      * Below this many rows the Vector API kernels win or tie (bench-onednn: M = 1 and 8 are
      * bandwidth-bound GEMV/GEMM where oneDNN's per-call conversion and thread wake-up cost more).
@@ -68,31 +74,55 @@ public final class OneDnnMatrices {
         if (kind == null) {
             return w;
         }
-        Optional<OneDnn> dnn = OneDnn.get(pool.cpus());
-        return dnn.<WeightMatrix>map(d -> new OneDnnMatrix(w, prepare(d, w, kind),
-                kind == PreparedKind.TILES ? tilesMinRows(d.isa()) : minRows(d.isa()))).orElse(w);
+        return OneDnn.get(pool.cpus()).filter(d -> computes(d, kind)).<WeightMatrix>map(d -> new OneDnnMatrix(w,
+                prepare(d, w, kind), kind == PreparedKind.TILES ? tilesMinRows(d.isa()) : minRows(d.isa()))).orElse(w);
     }
 
-    /** The oneDNN path of {@code w} regardless of settings (benchmarks, tests); empty when none applies or oneDNN is missing. */
+    /**
+     * The oneDNN path of {@code w} regardless of settings (benchmarks, tests); empty when none applies,
+     * oneDNN is missing, or it cannot compute that path on this CPU.
+     */
     public static Optional<OneDnnMatrix> wrap(WeightMatrix w, ComputePool pool, int minRows) {
         PreparedKind kind = kindOf(w);
         if (kind == null) {
             return Optional.empty();
         }
-        return OneDnn.get(pool.cpus()).map(d -> new OneDnnMatrix(w, prepare(d, w, kind), minRows));
+        return OneDnn.get(pool.cpus()).filter(d -> computes(d, kind)).map(d -> new OneDnnMatrix(w, prepare(d, w, kind), minRows));
     }
 
     /**
      * {@code base} with oneDNN's weight decompression of {@code codes} (bf16 activations × integer
      * weights widened in the kernel); for formats whose layout oneDNN reads (grouped s8/u4/s4).
+     * Empty where oneDNN is missing or has no bf16 matmul.
      */
     public static Optional<OneDnnMatrix> decompressing(WeightMatrix base, IntegerWeights codes, ComputePool pool, int minRows) {
-        return OneDnn.get(pool.cpus()).map(d -> new OneDnnMatrix(base, new DecompressedWeights(d, codes), minRows));
+        return OneDnn.get(pool.cpus()).filter(OneDnn::hasBf16Matmul)
+                .map(d -> new OneDnnMatrix(base, new DecompressedWeights(d, codes), minRows));
     }
 
-    /** {@code base} through oneDNN's bf16 matmul one dequantized tile of output rows at a time; for any format. */
+    /**
+     * {@code base} through oneDNN's bf16 matmul one dequantized tile of output rows at a time; for any
+     * format. Empty where oneDNN is missing or has no bf16 matmul.
+     */
     public static Optional<OneDnnMatrix> dequantizingTiles(WeightMatrix base, ComputePool pool, int minRows) {
-        return OneDnn.get(pool.cpus()).map(d -> new OneDnnMatrix(base, new DequantizedTiles(d, base), minRows));
+        return OneDnn.get(pool.cpus()).filter(OneDnn::hasBf16Matmul)
+                .map(d -> new OneDnnMatrix(base, new DequantizedTiles(d, base), minRows));
+    }
+
+    /**
+     * Whether {@code dnn} computes {@code kind} on this CPU, said once per kind when it does not: bf16
+     * (BF16 weights and the bf16 tiles) needs a CPU with bf16 matmuls, int8 one with exact u8 × s8 sums.
+     */
+    private static boolean computes(OneDnn dnn, PreparedKind kind) {
+        String missing = switch (kind) {
+            case BF16, TILES -> dnn.hasBf16Matmul() ? null : "has no bf16 matmul";
+            case INT8 -> dnn.isa().hasExactInt8() ? null : "has no exact int8 products (no VNNI)";
+        };
+        if (missing != null && SAID.add(kind)) {
+            LOG.log(System.Logger.Level.WARNING, "oneDNN " + dnn.version() + " on " + dnn.isa().label() + " " + missing
+                    + "; prefill of " + kind.weights + " weights runs on the Vector API kernels");
+        }
+        return missing == null;
     }
 
     /** An int8 matrix as oneDNN's decompression reads it: s8 codes, one group per row. */
@@ -100,7 +130,15 @@ public final class OneDnnMatrices {
         return new IntegerWeights(m.rows(), m.cols(), m.codes(), DataType.S8, m.cols(), m.scales(), null);
     }
 
-    private enum PreparedKind { BF16, INT8, TILES }
+    private enum PreparedKind {
+        BF16("bf16"), INT8("int8"), TILES("quantized");
+
+        final String weights;
+
+        PreparedKind(String weights) {
+            this.weights = weights;
+        }
+    }
 
     private static PreparedKind kindOf(WeightMatrix w) {
         if (w instanceof TensorMatrix t) {

@@ -116,11 +116,13 @@ class PerplexityEvaluatorTest {
         List<Double> seen = new ArrayList<>();
         PerplexityResult r = new PerplexityEvaluator(model, KvCacheType.F32).evaluate(tokens, -1, 16, 0, (d, t, p) -> seen.add(p));
         double nll = -(3 - Math.log(Math.exp(3) + 9));
+        // exponentials of whole vectors are floats (8 of the 10 logits at 256 bits; none at 512, where all go through the double tail)
+        double floatExp = 1e-6;
         assertEquals(7, r.scoredTokens());
-        assertEquals(nll, r.meanNll(), 1e-12);
-        assertEquals(Math.exp(nll), r.perplexity(), 1e-12);
+        assertEquals(nll, r.meanNll(), floatExp);
+        assertEquals(Math.exp(nll), r.perplexity(), floatExp);
         assertEquals(1, seen.size());
-        assertEquals(Math.exp(nll), seen.getFirst(), 1e-12);
+        assertEquals(Math.exp(nll), seen.getFirst(), floatExp);
         assertTrue(model.calls.contains("forward [8, 9] at 8 all"), "all-logit runs split to the model's limit: " + model.calls);
     }
 

@@ -15,7 +15,6 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The oneDNN paths against a float64 product of the unquantized matrices, on random data. */
 class OneDnnMatmulTest {
@@ -26,7 +25,7 @@ class OneDnnMatmulTest {
     static void open() {
         pool = new ComputePool(2);
         arena = Arena.ofShared();
-        assumeTrue(OneDnn.get(pool.cpus()).isPresent(), "oneDNN unavailable: " + OneDnn.unavailableReason());
+        OneDnnAssumptions.loaded(pool);
     }
 
     @AfterAll
@@ -84,6 +83,7 @@ class OneDnnMatmulTest {
 
     @Test
     void bf16MatchesFloat64Reference() {
+        OneDnnAssumptions.bf16(pool);
         int n = 96, k = 320;
         float[] w = random(new Random(1), n * k, 0.05);
         TensorMatrix bf16 = TensorMatrix.of(Quantize.quantize(arena, "w", GgmlType.BF16, w, 0, n, k));
@@ -92,6 +92,7 @@ class OneDnnMatmulTest {
 
     @Test
     void dynamicInt8MatchesFloat64Reference() {
+        OneDnnAssumptions.exactInt8(pool);
         int n = 80, k = 256;
         float[] w = random(new Random(2), n * k, 0.05);
         WeightMatrix int8 = new Int8Format().quantize("w", w, n, k, io.isthmus.runtime.config.FormatSpec.parse("int8"), null, arena);
@@ -100,6 +101,7 @@ class OneDnnMatmulTest {
 
     @Test
     void int8WeightDecompressionMatchesFloat64Reference() {
+        OneDnnAssumptions.bf16(pool);
         int n = 80, k = 256;
         float[] w = random(new Random(6), n * k, 0.05);
         var int8 = (io.isthmus.runtime.quant.uniform.Int8Matrix) new Int8Format().quantize("w", w, n, k,
@@ -111,6 +113,7 @@ class OneDnnMatmulTest {
     /** u4 codes with a zero point and a scale per group of 32: against the float64 product of the weights they encode. */
     @Test
     void groupedU4WeightDecompressionMatchesFloat64Reference() {
+        OneDnnAssumptions.bf16(pool);
         int n = 64, k = 128, group = 32, groups = k / group;
         Random r = new Random(7);
         java.lang.foreign.MemorySegment codes = arena.allocate((long) n * k / 2);
@@ -140,6 +143,7 @@ class OneDnnMatmulTest {
 
     @Test
     void dequantizedTilesMatchFloat64Reference() {
+        OneDnnAssumptions.bf16(pool);
         int k = 8192;
         int n = DequantizedTiles.tileRows(k) + 77; // a full tile and a partial one
         float[] w = random(new Random(8), n * k, 0.05);
@@ -150,21 +154,33 @@ class OneDnnMatmulTest {
     /**
      * What binding a model gives each format: F32/F16 (repacked or not) stay on the Vector API, BF16 and int8 get their
      * reordered paths, every other format dequantized tiles from {@code tilesMinRows} rows on, whose
-     * product matches the float64 one of the weights the format encodes.
+     * product matches the float64 one of the weights the format encodes. Where oneDNN cannot compute
+     * bf16 or exact int8 on this CPU (plain AVX2), those matrices stay on the Vector API.
      */
     @Test
     void prefillPathPerFormat() {
         int n = 80, k = 256;
         float[] w = random(new Random(9), n * k, 0.05);
-        CpuIsa isa = OneDnn.get(pool.cpus()).orElseThrow().isa();
+        OneDnn dnn = OneDnn.get(pool.cpus()).orElseThrow();
+        CpuIsa isa = dnn.isa();
         for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16}) {
             TensorMatrix plain = TensorMatrix.of(Quantize.quantize(arena, "w", type, w, 0, n, k));
             assertEquals(plain, OneDnnMatrices.forPrefill(plain, pool), type + " stays on the Vector API");
         }
         WeightMatrix paired = io.isthmus.runtime.kernel.F16PairMatrix.of(Quantize.quantize(arena, "w", GgmlType.F16, w, 0, n, k), arena);
         assertEquals(paired, OneDnnMatrices.forPrefill(paired, pool), "F16 repacked at load stays on the Vector API");
-        assertEquals("bf16", ((OneDnnMatrix) OneDnnMatrices.forPrefill(
-                TensorMatrix.of(Quantize.quantize(arena, "w", GgmlType.BF16, w, 0, n, k)), pool)).path());
+        TensorMatrix bf16 = TensorMatrix.of(Quantize.quantize(arena, "w", GgmlType.BF16, w, 0, n, k));
+        WeightMatrix int8 = new Int8Format().quantize("w", w, n, k, io.isthmus.runtime.config.FormatSpec.parse("int8"), null, arena);
+        if (dnn.hasBf16Matmul()) {
+            assertEquals("bf16", ((OneDnnMatrix) OneDnnMatrices.forPrefill(bf16, pool)).path());
+        } else {
+            assertEquals(bf16, OneDnnMatrices.forPrefill(bf16, pool), "no bf16 matmul on " + isa.label() + ": the Vector API");
+        }
+        if (isa.hasExactInt8()) {
+            assertEquals("int8", ((OneDnnMatrix) OneDnnMatrices.forPrefill(int8, pool)).path());
+        } else {
+            assertEquals(int8, OneDnnMatrices.forPrefill(int8, pool), "no VNNI on " + isa.label() + ": the Vector API");
+        }
         java.util.List<WeightMatrix> quantized = new java.util.ArrayList<>();
         quantized.add(TensorMatrix.of(Quantize.quantize(arena, "w", GgmlType.Q4_0, w, 0, n, k)));
         quantized.add(TensorMatrix.of(Quantize.quantize(arena, "w", GgmlType.Q8_0, w, 0, n, k)));
@@ -175,6 +191,10 @@ class OneDnnMatmulTest {
         int m = OneDnnMatrices.tilesMinRows(isa);
         Random r = new Random(10);
         for (WeightMatrix q : quantized) {
+            if (!dnn.hasBf16Matmul()) {
+                assertEquals(q, OneDnnMatrices.forPrefill(q, pool), q.format() + " without bf16 matmul: the Vector API");
+                continue;
+            }
             OneDnnMatrix bound = (OneDnnMatrix) OneDnnMatrices.forPrefill(q, pool);
             assertEquals("tiles-bf16", bound.path(), q.format());
             float[] x = random(r, m * k, 1.0);
@@ -188,6 +208,7 @@ class OneDnnMatmulTest {
 
     @Test
     void belowMinRowsTheVectorPathRuns() {
+        OneDnnAssumptions.bf16(pool);
         int n = 32, k = 64;
         float[] w = random(new Random(3), n * k, 0.05);
         TensorMatrix bf16 = TensorMatrix.of(Quantize.quantize(arena, "w", GgmlType.BF16, w, 0, n, k));

@@ -31,15 +31,21 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The oneDNN paths on prose-llama-35m's real weights (../shared/models): products, greedy generation, perplexity. */
 class OneDnnRealModelTest {
     private static final String MODEL = "models/prose-llama-35m/prose-llama-35m-f16.gguf";
 
+    /** A pool of two threads; the test is skipped unless oneDNN computes both bf16 and exact int8 here. */
     private static ComputePool pool() {
         ComputePool pool = new ComputePool(2);
-        assumeTrue(OneDnn.get(pool.cpus()).isPresent(), "oneDNN unavailable: " + OneDnn.unavailableReason());
+        try {
+            OneDnnAssumptions.bf16(pool);
+            OneDnnAssumptions.exactInt8(pool);
+        } catch (RuntimeException skipped) {
+            pool.close();
+            throw skipped;
+        }
         return pool;
     }
 
@@ -81,7 +87,7 @@ class OneDnnRealModelTest {
         Path model = SharedFiles.require(MODEL);
         Path golden = SharedFiles.require("golden/prose-llama-35m-f16.jsonl");
         try (ComputePool pool = pool()) {
-            // only checks that oneDNN loads here
+            // only checks that oneDNN loads and computes bf16 here
         }
         System.setProperty("isthmus.onednn.min-rows", "2");
         Engine bf16;

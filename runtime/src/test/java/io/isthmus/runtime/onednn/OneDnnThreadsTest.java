@@ -30,7 +30,7 @@ class OneDnnThreadsTest {
     void openMpThreadsAreBoundOnePerPoolCpuAndThePoolSleepsMeanwhile() throws Exception {
         try (ComputePool pool = new ComputePool(2); Arena arena = Arena.ofShared()) {
             assumeTrue(pool.cpus().size() == 2 && !pool.pinningFailed(), "needs two CPUs to pin to");
-            assumeTrue(OneDnn.get(pool.cpus()).isPresent(), "oneDNN unavailable: " + OneDnn.unavailableReason());
+            OneDnnAssumptions.bf16(pool);
             int n = 1024, k = 1024, m = 64; // a short call: workers that did not park would spin through all of it
             float[] w = new float[n * k];
             Random r = new Random(5);
