@@ -3,7 +3,10 @@ package io.isthmus.runtime.model;
 import io.isthmus.runtime.kernel.F16PairMatrix;
 import io.isthmus.runtime.kernel.Int4LaneMatrix;
 import io.isthmus.runtime.kernel.RowGroupMatrix;
+import io.isthmus.runtime.kernel.TensorMatrix;
 import io.isthmus.runtime.kernel.WeightMatrix;
+import io.isthmus.runtime.quant.lookup.LookupMatrix;
+import io.isthmus.runtime.quant.uniform.Int4Format;
 import io.isthmus.runtime.tensor.GgmlType;
 import io.isthmus.runtime.tensor.Tensor;
 
@@ -19,7 +22,8 @@ import java.util.Set;
  * Copies a model's Q8_0, Q4_K and Q6_K matrices out of the file's mapping into {@link RowGroupMatrix},
  * its Q4_0 matrices into {@link Int4LaneMatrix} (a group per vector lane; {@code -Disthmus.q4_0.lanes=false}
  * puts them in {@link RowGroupMatrix} too, for comparing the two), and its F16 matrices into
- * {@link F16PairMatrix}, once at load: the same values in a layout whose
+ * {@link F16PairMatrix}, and packed int4 matrices into {@link Int4LaneMatrix} too ({@code -Disthmus.int4.lanes=false}
+ * keeps their lookup layout), once at load: the same values in a layout whose
  * kernels decode faster (on this project's Zen 5 VM, decode of prose-llama-35m at 2 threads, beam
  * search on its f16 model, and Q4_K's GEMV on the AMX machine: see README). Q6_K's
  * copy takes 31 % more memory than the file's blocks (a byte per six-bit code), in exchange for a
@@ -38,6 +42,9 @@ public final class Repacking {
 
     /** Whether Q4_0 goes into {@link Int4LaneMatrix} rather than {@link RowGroupMatrix} ({@code -Disthmus.q4_0.lanes}). */
     private static final boolean LANES_Q4_0 = Boolean.parseBoolean(System.getProperty("isthmus.q4_0.lanes", "true"));
+
+    /** Whether int4 matrices go into {@link Int4LaneMatrix} rather than staying in their lookup layout ({@code -Disthmus.int4.lanes}). */
+    private static final boolean LANES_INT4 = Boolean.parseBoolean(System.getProperty("isthmus.int4.lanes", "true"));
 
     private Repacking() {
     }
@@ -79,6 +86,21 @@ public final class Repacking {
         };
     }
 
+    /**
+     * {@code w} as a model binds it for compute: a GGUF matrix of a {@link #repacks repacked type} or an
+     * int4 matrix ({@code -Disthmus.int4.lanes}) copied into its kernel's layout in {@code arena}, any
+     * other matrix itself.
+     */
+    public static WeightMatrix forCompute(WeightMatrix w, Arena arena) {
+        if (w instanceof TensorMatrix t && repacks(t.type())) {
+            return repack(t.tensor(), arena);
+        }
+        if (LANES_INT4 && Int4Format.isInt4(w)) {
+            return Int4Format.lanes((LookupMatrix) w, arena);
+        }
+        return w;
+    }
+
     /** Whether models repack matrices of {@code type} ({@code -Disthmus.repack}). */
     public static boolean repacks(GgmlType type) {
         return TYPES.contains(type);
@@ -86,27 +108,32 @@ public final class Repacking {
 
     /** {@code weights} with their matrices of the {@link #repacks repacked types} grouped; closing the result closes {@code weights}. */
     public static ModelWeights apply(ModelWeights weights) {
-        if (TYPES.isEmpty()) {
-            return weights;
-        }
         boolean tied = !weights.has("output.weight");
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        Map<String, WeightMatrix> packed = new LinkedHashMap<>(weights.packed());
+        Map<String, WeightMatrix> packed = new LinkedHashMap<>();
         Arena arena = Arena.ofShared(); // read by the pool's threads
+        boolean changed = false;
         try {
             for (Tensor t : weights.tensors().values()) {
                 boolean lookupOnly = t.name().equals("token_embd.weight") && !tied;
                 if (ModelWeights.isMatrix(t) && repacks(t.type()) && !lookupOnly) {
                     packed.put(t.name(), repack(t, arena));
+                    changed = true;
                 } else {
                     tensors.put(t.name(), t);
                 }
+            }
+            for (Map.Entry<String, WeightMatrix> e : weights.packed().entrySet()) {
+                boolean lookupOnly = e.getKey().equals("token_embd.weight") && !tied;
+                WeightMatrix w = lookupOnly ? e.getValue() : forCompute(e.getValue(), arena);
+                changed |= w != e.getValue();
+                packed.put(e.getKey(), w);
             }
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
         }
-        if (packed.size() == weights.packed().size()) {
+        if (!changed) {
             arena.close();
             return weights;
         }

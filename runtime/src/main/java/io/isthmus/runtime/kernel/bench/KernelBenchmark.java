@@ -116,10 +116,8 @@ public final class KernelBenchmark {
                 try (Arena weights = Arena.ofShared()) {
                     WeightMatrix w = makeWeights(weights, format, values, rows, cols, rnd);
                     WeightMatrix[] rotation = copies(w, weights);
-                    if (w instanceof TensorMatrix t && Repacking.repacks(t.type())) { // as models load it
-                        for (int i = 0; i < rotation.length; i++) {
-                            rotation[i] = Repacking.repack(((TensorMatrix) rotation[i]).tensor(), weights);
-                        }
+                    for (int i = 0; i < rotation.length; i++) { // in the layout models bind it in
+                        rotation[i] = Repacking.forCompute(rotation[i], weights);
                     }
                     double before = bandwidth.best(3);
                     Timing dram = timeGemv(pool, rotation, x, y);

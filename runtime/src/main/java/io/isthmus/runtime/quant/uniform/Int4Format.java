@@ -1,6 +1,8 @@
 package io.isthmus.runtime.quant.uniform;
 
 import io.isthmus.runtime.config.FormatSpec;
+import io.isthmus.runtime.kernel.Int4LaneMatrix;
+import io.isthmus.runtime.kernel.WeightMatrix;
 import io.isthmus.runtime.quant.Calibration;
 import io.isthmus.runtime.quant.PackedFormat;
 import io.isthmus.runtime.quant.PackedMatrix;
@@ -17,8 +19,10 @@ import java.util.Set;
 /**
  * {@code int4-gG}: 4-bit unsigned codes in groups of G = 32, 64 or 128 (default) columns along the
  * input dimension, asymmetric: {@code w = q·scale + min} with an f16 scale and minimum per row and
- * group ({@code scale = (max − min)/15}), codes rounded to nearest. Multiplied by the lookup kernel
- * with the levels 0..15, where a group's table is {@code q·scale + min}.
+ * group ({@code scale = (max − min)/15}), codes rounded to nearest. Stored and read as a
+ * {@link LookupMatrix} with the levels 0..15 (a group's table is {@code q·scale + min}); bound for
+ * compute, it is copied into {@link Int4LaneMatrix} ({@link #lanes}), whose GEMV decodes a code with
+ * one AND instead of a table lookup.
  */
 public final class Int4Format implements PackedFormat {
 
@@ -91,6 +95,40 @@ public final class Int4Format implements PackedFormat {
             codes.setRow(r, rowCodes);
         });
         return new LookupMatrix(tensorName, resolved, codes, g, scales, mins, TABLE, false);
+    }
+
+    /** Whether {@code m} is an int4 matrix, which {@link #lanes} takes. */
+    public static boolean isInt4(WeightMatrix m) {
+        return m instanceof LookupMatrix l && l.spec().name().equals("int4");
+    }
+
+    /**
+     * The int4 matrix {@code m} in {@link Int4LaneMatrix}'s layout, copied into {@code arena}: the same
+     * codes and the same f16 scales and minimums, so the same weights.
+     */
+    public static Int4LaneMatrix lanes(LookupMatrix m, Arena arena) {
+        if (!isInt4(m)) {
+            throw new IllegalArgumentException(m.name() + ": not an int4 matrix but " + m.format());
+        }
+        CodePlanes codes = m.codes();
+        short[] scales = m.scales().halves(), mins = m.mins().halves();
+        return Int4LaneMatrix.pack(m.name(), m.format(), m.rows(), m.cols(), m.group(), 0, true, m.formatBytes(),
+                new Int4LaneMatrix.Source() {
+                    @Override
+                    public int code(int row, int col) {
+                        return codes.code(row, col);
+                    }
+
+                    @Override
+                    public short scale(int row, int group) {
+                        return scales[m.scales().rowIndex(row) + group];
+                    }
+
+                    @Override
+                    public short min(int row, int group) {
+                        return mins[m.mins().rowIndex(row) + group];
+                    }
+                }, arena);
     }
 
     @Override
