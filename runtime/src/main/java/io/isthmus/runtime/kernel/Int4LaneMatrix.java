@@ -45,12 +45,21 @@ import jdk.incubator.vector.VectorOperators;
  */
 public final class Int4LaneMatrix implements WeightMatrix {
 
-    /** Rows stored side by side. */
-    static final int ROWS = 4;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfInt WORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final boolean SUB = NibbleLevels.SUBNORMAL;
+    /**
+     * Whether GEMVs take a row at a time ({@link #row}) rather than four ({@link #rows4}): below 512 bits,
+     * where x86 has 16 vector registers, not 32. Four rows' accumulators, codes and masks then spill;
+     * one row with an accumulator per code position fits, and was 2× faster on this project's Zen 3 VM
+     * (AVX2; the four-row kernel 4-5 GB/s from L2 on one core, a one-row probe 8-11, which is what an
+     * AND and an FMA per eight codes allow there: 2.5-2.8 such pairs per ns with no loads at all).
+     * {@code -Disthmus.kernel.lane-rows=1} or {@code 4} picks one form on any width (tests take both).
+     */
+    private static final boolean ROW_AT_A_TIME = rowAtATime(System.getProperty("isthmus.kernel.lane-rows", "auto"));
+    /** Rows stored side by side: four for {@link #rows4}, one for {@link #row}, which then reads a contiguous stream. */
+    static final int ROWS = ROW_AT_A_TIME ? 1 : 4;
     /** Bytes of one row's vector of codes: a word per lane. */
     private static final int ROW_VECTOR = 4 * LANES;
     /**
@@ -170,6 +179,15 @@ public final class Int4LaneMatrix implements WeightMatrix {
         }, arena);
     }
 
+    static boolean rowAtATime(String setting) {
+        return switch (setting.strip()) {
+            case "auto" -> LANES < 16;
+            case "1" -> true;
+            case "4" -> false;
+            default -> throw new IllegalArgumentException("isthmus.kernel.lane-rows must be auto, 1 or 4, not '" + setting + "'");
+        };
+    }
+
     private static int[] masks() {
         int[] m = new int[NibbleLevels.POSITIONS * LANES];
         for (int p = 0; p < NibbleLevels.POSITIONS; p++) {
@@ -261,6 +279,12 @@ public final class Int4LaneMatrix implements WeightMatrix {
         return (rowFrom, rowTo) -> {
             Objects.checkFromToIndex(rowFrom, rowTo, rows);
             float[] scratch = new float[(mins == null ? 1 : 2) * ROWS * paddedGroups()];
+            if (ROW_AT_A_TIME) {
+                for (int r = rowFrom; r < rowTo; r++) {
+                    y[yOff + r] = row(r, lx, scratch);
+                }
+                return;
+            }
             float[] four = new float[ROWS];
             for (int g = rowFrom / ROWS; g * ROWS < rowTo; g++) {
                 rows4(g, lx, scratch, four);
@@ -347,6 +371,55 @@ public final class Int4LaneMatrix implements WeightMatrix {
                 a[base + (8 * vectors + 1) * LANES] = sum;
             }
         }
+    }
+
+    /**
+     * Row {@code row} times the x that {@code lx} rewrote: {@link #rows4}'s sums for one row, with an
+     * accumulator per code position (8 independent FMA chains) instead of two per row.
+     */
+    private float row(int row, LaneX lx, float[] scratch) {
+        int pg = paddedGroups();
+        F16Kernel.decode(scales, 2L * row * groups, groups, scratch, 0);
+        if (mins != null) {
+            F16Kernel.decode(mins, 2L * row * groups, groups, scratch, pg);
+        }
+        float[] p = lx.a;
+        IntVector m0 = IntVector.fromArray(I, MASKS, 0), m1 = IntVector.fromArray(I, MASKS, LANES),
+                m2 = IntVector.fromArray(I, MASKS, 2 * LANES), m3 = IntVector.fromArray(I, MASKS, 3 * LANES),
+                m4 = IntVector.fromArray(I, MASKS, 4 * LANES);
+        long groupStart = (row / ROWS) * rowGroupBytes(), base = groupStart + (long) (row % ROWS) * ROW_VECTOR;
+        int chunkBytes = chunkBytes(), chunkFloats = chunkFloats(), vectorBytes = ROWS * ROW_VECTOR;
+        boolean withMins = mins != null;
+        FloatVector acc = FloatVector.zero(F);
+        for (int s = 0; s < chunks; s++) {
+            long q = base + (long) s * chunkBytes;
+            int xb = lx.o + s * chunkFloats;
+            FloatVector c0 = FloatVector.fromArray(F, p, xb + 8 * vectors * LANES), z = FloatVector.zero(F);
+            FloatVector c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
+            for (int v = 0; v < vectors; v++) {
+                IntVector w = IntVector.fromMemorySegment(I, codes, q + (long) v * vectorBytes, LE);
+                int xo = xb + 8 * v * LANES;
+                c0 = (SUB ? w.and(m0).reinterpretAsFloats() : (FloatVector) w.and(m0).convert(I2F, 0)).fma(FloatVector.fromArray(F, p, xo), c0);
+                c1 = (SUB ? w.and(m1).reinterpretAsFloats() : (FloatVector) w.and(m1).convert(I2F, 0)).fma(FloatVector.fromArray(F, p, xo + LANES), c1);
+                c2 = (SUB ? w.and(m2).reinterpretAsFloats() : (FloatVector) w.and(m2).convert(I2F, 0)).fma(FloatVector.fromArray(F, p, xo + 2 * LANES), c2);
+                c3 = (SUB ? w.and(m3).reinterpretAsFloats() : (FloatVector) w.and(m3).convert(I2F, 0)).fma(FloatVector.fromArray(F, p, xo + 3 * LANES), c3);
+                c4 = (SUB ? w.and(m4).reinterpretAsFloats() : (FloatVector) w.and(m4).convert(I2F, 0)).fma(FloatVector.fromArray(F, p, xo + 4 * LANES), c4);
+                IntVector u = w.lanewise(LSHR, 20);
+                c5 = (SUB ? u.and(m0).reinterpretAsFloats() : (FloatVector) u.and(m0).convert(I2F, 0)).fma(FloatVector.fromArray(F, p, xo + 5 * LANES), c5);
+                c6 = (SUB ? u.and(m1).reinterpretAsFloats() : (FloatVector) u.and(m1).convert(I2F, 0)).fma(FloatVector.fromArray(F, p, xo + 6 * LANES), c6);
+                c7 = (SUB ? u.and(m2).reinterpretAsFloats() : (FloatVector) u.and(m2).convert(I2F, 0)).fma(FloatVector.fromArray(F, p, xo + 7 * LANES), c7);
+            }
+            int sc = s * LANES;
+            acc = c0.add(c1).add(c2.add(c3)).add(c4.add(c5).add(c6.add(c7))).fma(FloatVector.fromArray(F, scratch, sc), acc);
+            if (withMins) {
+                acc = FloatVector.fromArray(F, scratch, pg + sc).fma(FloatVector.fromArray(F, p, xb + (8 * vectors + 1) * LANES), acc);
+            }
+        }
+        float sum = acc.reduceLanes(ADD);
+        if (tail > 0) {
+            sum += tailRow(groupStart + (long) chunks * chunkBytes, row % ROWS, lx.a, lx.o + chunks * chunkFloats, scratch, 0, pg);
+        }
+        return (float) (sum * lx.unscale);
     }
 
     /** Rows {@code 4g..4g+3} times the x that {@code lx} rewrote, into {@code out}. */
@@ -438,35 +511,38 @@ public final class Int4LaneMatrix implements WeightMatrix {
         out[2] = a2.reduceLanes(ADD);
         out[3] = a3.reduceLanes(ADD);
         if (tail > 0) {
-            addTail(base + (long) chunks * chunkBytes, lx.a, lx.o + chunks * chunkFloats, scratch, out);
+            for (int r = 0; r < ROWS; r++) {
+                out[r] += tailRow(base + (long) chunks * chunkBytes, r, lx.a, lx.o + chunks * chunkFloats, scratch, r * pg,
+                        (ROWS + r) * pg);
+            }
         }
         for (int r = 0; r < ROWS; r++) {
             out[r] = (float) (out[r] * lx.unscale);
         }
     }
 
-    /** The last, partial chunk of four rows: the same sums, a row at a time, with loads of {@code tail} lanes. */
-    private void addTail(long at, float[] p, int xb, float[] scratch, float[] out) {
+    /**
+     * Row {@code r} (of four) of the last, partial chunk at {@code at}: the same sums, with loads of
+     * {@code tail} lanes; its scales start at {@code scratch[scalesAt]}, its minimums at {@code minsAt}.
+     */
+    private float tailRow(long at, int r, float[] p, int xb, float[] scratch, int scalesAt, int minsAt) {
         VectorMask<Integer> lanes = I.indexInRange(0, tail);
-        int pg = paddedGroups(), sc = chunks * LANES;
-        for (int r = 0; r < ROWS; r++) {
-            FloatVector acc = FloatVector.fromArray(F, p, xb + 8 * vectors * LANES);
-            for (int v = 0; v < vectors; v++) {
-                IntVector w = IntVector.fromMemorySegment(I, codes, at + 4L * ((long) v * ROWS * tail + (long) r * tail), LE, lanes);
-                for (int n = 0; n < 8; n++) {
-                    int position = n < 5 ? n : n - 5;
-                    IntVector field = (n < 5 ? w : w.lanewise(LSHR, 20)).and(IntVector.fromArray(I, MASKS, position * LANES));
-                    FloatVector level = SUB ? field.reinterpretAsFloats() : (FloatVector) field.convert(I2F, 0);
-                    acc = level.fma(FloatVector.fromArray(F, p, xb + (8 * v + n) * LANES), acc);
-                }
+        int sc = chunks * LANES;
+        FloatVector acc = FloatVector.fromArray(F, p, xb + 8 * vectors * LANES);
+        for (int v = 0; v < vectors; v++) {
+            IntVector w = IntVector.fromMemorySegment(I, codes, at + 4L * ((long) v * ROWS * tail + (long) r * tail), LE, lanes);
+            for (int n = 0; n < 8; n++) {
+                int position = n < 5 ? n : n - 5;
+                IntVector field = (n < 5 ? w : w.lanewise(LSHR, 20)).and(IntVector.fromArray(I, MASKS, position * LANES));
+                FloatVector level = SUB ? field.reinterpretAsFloats() : (FloatVector) field.convert(I2F, 0);
+                acc = level.fma(FloatVector.fromArray(F, p, xb + (8 * v + n) * LANES), acc);
             }
-            FloatVector sum = acc.mul(FloatVector.fromArray(F, scratch, r * pg + sc));
-            if (mins != null) {
-                sum = FloatVector.fromArray(F, scratch, (ROWS + r) * pg + sc)
-                        .fma(FloatVector.fromArray(F, p, xb + (8 * vectors + 1) * LANES), sum);
-            }
-            out[r] += sum.reduceLanes(ADD);
         }
+        FloatVector sum = acc.mul(FloatVector.fromArray(F, scratch, scalesAt + sc));
+        if (mins != null) {
+            sum = FloatVector.fromArray(F, scratch, minsAt + sc).fma(FloatVector.fromArray(F, p, xb + (8 * vectors + 1) * LANES), sum);
+        }
+        return sum.reduceLanes(ADD);
     }
 
     /** Several x rows: each weight row decoded once into floats, then a dot product per x row. */
