@@ -179,6 +179,11 @@ public final class Int4LaneMatrix implements WeightMatrix {
         }, arena);
     }
 
+    /** A line for benchmarks: how the lane kernel walks rows here. */
+    public static String describe() {
+        return "4-bit lane GEMVs " + (ROW_AT_A_TIME ? "a row at a time" : "four rows at a time");
+    }
+
     static boolean rowAtATime(String setting) {
         return switch (setting.strip()) {
             case "auto" -> LANES < 16;
