@@ -150,7 +150,7 @@ public final class Engine implements AutoCloseable {
         ModelWeights weights = ModelLoader.load(spec.model());
         ComputePool pool = null;
         try {
-            weights = Repacking.apply(WeightFormats.convert(weights, spec.format().orElse(null)));
+            weights = Repacking.apply(WeightFormats.convertForCompute(weights, spec.format().orElse(null)));
             int threads = options.threads() > 0 ? options.threads() : spec.threads().orElse(0);
             RankPlan plan = options.rankPlan();
             // a plan of one rank (from --bind-core-list, say) binds this process's threads to its cores

@@ -50,7 +50,7 @@ public final class RankShard implements AutoCloseable {
             if (node >= 0) {
                 MemoryPolicy.bindCurrentThread(node);
             }
-            model = WeightFormats.convert(ModelLoader.load(modelPath), format);
+            model = WeightFormats.convertForCompute(ModelLoader.load(modelPath), format);
             weights = ShardLoader.load(model, ShardPlanner.plan(model, comm.worldSize()), comm.rank());
             weights = new ShardLoader.RankWeights(Repacking.apply(weights.weights()), weights.dims()); // the repacked own the shard
             pool = cores != null ? new ComputePool(cores, true) : new ComputePool();

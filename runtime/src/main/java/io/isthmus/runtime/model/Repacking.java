@@ -5,8 +5,9 @@ import io.isthmus.runtime.kernel.Int4LaneMatrix;
 import io.isthmus.runtime.kernel.RowGroupMatrix;
 import io.isthmus.runtime.kernel.TensorMatrix;
 import io.isthmus.runtime.kernel.WeightMatrix;
-import io.isthmus.runtime.quant.lookup.LookupMatrix;
-import io.isthmus.runtime.quant.uniform.Int4Format;
+import io.isthmus.runtime.quant.PackedFormat;
+import io.isthmus.runtime.quant.PackedFormats;
+import io.isthmus.runtime.quant.PackedMatrix;
 import io.isthmus.runtime.tensor.GgmlType;
 import io.isthmus.runtime.tensor.Tensor;
 
@@ -22,8 +23,8 @@ import java.util.Set;
  * Copies a model's Q8_0, Q4_K and Q6_K matrices out of the file's mapping into {@link RowGroupMatrix},
  * its Q4_0 matrices into {@link Int4LaneMatrix} (a group per vector lane; {@code -Disthmus.q4_0.lanes=false}
  * puts them in {@link RowGroupMatrix} too, for comparing the two), and its F16 matrices into
- * {@link F16PairMatrix}, and packed int4 matrices into {@link Int4LaneMatrix} too ({@code -Disthmus.int4.lanes=false}
- * keeps their lookup layout), once at load: the same values in a layout whose
+ * {@link F16PairMatrix}, and packed matrices as their family binds them (int4 into {@link Int4LaneMatrix};
+ * {@code -Disthmus.int4.lanes=false} keeps its lookup layout), once at load: the same values in a layout whose
  * kernels decode faster (on this project's Zen 5 VM, decode of prose-llama-35m at 2 threads, beam
  * search on its f16 model, and Q4_K's GEMV on the AMX machine: see README). Q6_K's
  * copy takes 31 % more memory than the file's blocks (a byte per six-bit code), in exchange for a
@@ -43,8 +44,6 @@ public final class Repacking {
     /** Whether Q4_0 goes into {@link Int4LaneMatrix} rather than {@link RowGroupMatrix} ({@code -Disthmus.q4_0.lanes}). */
     private static final boolean LANES_Q4_0 = Boolean.parseBoolean(System.getProperty("isthmus.q4_0.lanes", "true"));
 
-    /** Whether int4 matrices go into {@link Int4LaneMatrix} rather than staying in their lookup layout ({@code -Disthmus.int4.lanes}). */
-    private static final boolean LANES_INT4 = Boolean.parseBoolean(System.getProperty("isthmus.int4.lanes", "true"));
 
     private Repacking() {
     }
@@ -87,16 +86,16 @@ public final class Repacking {
     }
 
     /**
-     * {@code w} as a model binds it for compute: a GGUF matrix of a {@link #repacks repacked type} or an
-     * int4 matrix ({@code -Disthmus.int4.lanes}) copied into its kernel's layout in {@code arena}, any
-     * other matrix itself.
+     * {@code w} as a model binds it for compute: a GGUF matrix of a {@link #repacks repacked type}
+     * copied into its kernel's layout in {@code arena}, a packed matrix as its family binds it
+     * ({@link PackedFormat#bind}: int4 into {@link Int4LaneMatrix}), any other matrix itself.
      */
     public static WeightMatrix forCompute(WeightMatrix w, Arena arena) {
         if (w instanceof TensorMatrix t && repacks(t.type())) {
             return repack(t.tensor(), arena);
         }
-        if (LANES_INT4 && Int4Format.isInt4(w)) {
-            return Int4Format.lanes((LookupMatrix) w, arena);
+        if (w instanceof PackedMatrix p) {
+            return PackedFormats.forSpec(p.spec()).bind(p, arena);
         }
         return w;
     }

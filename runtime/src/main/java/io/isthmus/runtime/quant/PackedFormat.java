@@ -1,6 +1,7 @@
 package io.isthmus.runtime.quant;
 
 import io.isthmus.runtime.config.FormatSpec;
+import io.isthmus.runtime.kernel.WeightMatrix;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -28,4 +29,17 @@ public interface PackedFormat {
 
     /** Reads back a matrix from the {@link PackedMatrix#parts()} it was written with. */
     PackedMatrix read(String tensorName, int rows, int cols, FormatSpec spec, Map<String, MemorySegment> parts);
+
+    /**
+     * Whether {@link #bind} copies this family's matrices into another layout for compute (then a
+     * matrix quantized only to be computed with need not be kept in the packed one).
+     */
+    default boolean bindsToCopy() {
+        return false;
+    }
+
+    /** {@code m} as a model computes with it: the matrix itself, or a copy in {@code arena} in a layout its kernel reads faster. */
+    default WeightMatrix bind(PackedMatrix m, Arena arena) {
+        return m;
+    }
 }

@@ -49,12 +49,26 @@ public final class WeightFormats {
     }
 
     /**
+     * {@code weights} converted to {@code format} to compute with (a model's format at load): each newly
+     * packed matrix is bound as its family binds it ({@link PackedFormat#bind}), and where that is a
+     * copy, the packed form is made in a scratch arena and dropped, so the weights are not held twice.
+     */
+    public static ModelWeights convertForCompute(ModelWeights weights, FormatSpec format) {
+        return convert(weights, format, null, Progress.NONE, true);
+    }
+
+    /**
      * {@code weights} converted to {@code format}; {@code calibration} (may be null) guides the packed
      * families' searches. Errors name the format and the tensor. The result owns {@code weights}:
      * closing it closes them.
      */
     public static ModelWeights convert(ModelWeights weights, FormatSpec format, Calibration calibration,
                                        Progress progress) {
+        return convert(weights, format, calibration, progress, false);
+    }
+
+    private static ModelWeights convert(ModelWeights weights, FormatSpec format, Calibration calibration,
+                                        Progress progress, boolean bind) {
         if (format == null) {
             return weights;
         }
@@ -85,7 +99,7 @@ public final class WeightFormats {
                         } else if (m != null && m.format().equals(p.spec().spec())) {
                             packed.put(name, m);
                         } else {
-                            packed.put(name, pack(weights, p, name, rows(t, m), cols(t, m), calibration, arena));
+                            packed.put(name, pack(weights, p, name, rows(t, m), cols(t, m), calibration, arena, bind));
                         }
                     }
                 }
@@ -102,8 +116,14 @@ public final class WeightFormats {
     }
 
     private static WeightMatrix pack(ModelWeights weights, FormatTarget.Packed p, String name, int rows, int cols,
-                                     Calibration calibration, Arena arena) {
+                                     Calibration calibration, Arena arena, boolean bind) {
         try {
+            if (bind && p.family().bindsToCopy()) {
+                try (Arena scratch = Arena.ofShared()) { // the family's quantizer may fill rows in parallel
+                    return p.family().bind(p.family().quantize(name, values(weights, name), rows, cols, p.spec(),
+                            calibration, scratch), arena);
+                }
+            }
             return p.family().quantize(name, values(weights, name), rows, cols, p.spec(), calibration, arena);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(weights.source() + ": format '" + p.spec().spec() + "' cannot hold tensor '"

@@ -65,6 +65,29 @@ class WeightFormatsTest {
         }
     }
 
+    /**
+     * Converted to compute with (a model's format at load), int4 matrices come bound in
+     * {@link io.isthmus.runtime.kernel.Int4LaneMatrix} with the weights {@code convert} packs, and
+     * the format's name stays theirs; a family that binds to itself (test_int8) is unchanged.
+     */
+    @Test
+    void conversionForComputeBindsEachMatrixAsItsFamilyDoes() {
+        try (ModelWeights packed = WeightFormats.convert(ModelLoader.load(MODEL), FormatSpec.parse("int4-g32"));
+             ModelWeights bound = WeightFormats.convertForCompute(ModelLoader.load(MODEL), FormatSpec.parse("int4-g32"))) {
+            assertEquals(packed.packed().keySet(), bound.packed().keySet());
+            for (var e : packed.packed().entrySet()) {
+                WeightMatrix w = bound.packed().get(e.getKey());
+                assertInstanceOf(io.isthmus.runtime.kernel.Int4LaneMatrix.class, w, e.getKey());
+                assertEquals("int4-g32", w.format(), e.getKey());
+                assertArrayEquals(e.getValue().dequantizeAll(), w.dequantizeAll(), e.getKey());
+            }
+            assertEquals(packed.tensor("output.weight").type(), bound.tensor("output.weight").type());
+        }
+        try (ModelWeights m = WeightFormats.convertForCompute(ModelLoader.load(MODEL), FormatSpec.parse("test_int8"))) {
+            m.packed().values().forEach(w -> assertInstanceOf(PackedMatrix.class, w, w.name()));
+        }
+    }
+
     @Test
     void ggufConversionConvertsEveryMatrix() {
         try (ModelWeights m = WeightFormats.convert(ModelLoader.load(MODEL), FormatSpec.parse("q8_0"))) {

@@ -97,19 +97,28 @@ public final class Int4Format implements PackedFormat {
         return new LookupMatrix(tensorName, resolved, codes, g, scales, mins, TABLE, false);
     }
 
-    /** Whether {@code m} is an int4 matrix, which {@link #lanes} takes. */
-    public static boolean isInt4(WeightMatrix m) {
-        return m instanceof LookupMatrix l && l.spec().name().equals("int4");
+    /** Whether int4 matrices compute in {@link Int4LaneMatrix} ({@code -Disthmus.int4.lanes}, default true) or in their lookup layout. */
+    private static final boolean LANES = Boolean.parseBoolean(System.getProperty("isthmus.int4.lanes", "true"));
+
+    @Override
+    public boolean bindsToCopy() {
+        return LANES;
+    }
+
+    /** {@code m} in {@link Int4LaneMatrix} ({@link #lanes}), unless {@code -Disthmus.int4.lanes=false}. */
+    @Override
+    public WeightMatrix bind(PackedMatrix m, Arena arena) {
+        if (!(m instanceof LookupMatrix l) || !l.spec().name().equals(name())) {
+            throw new IllegalArgumentException(m.name() + ": not an int4 matrix but " + m.format());
+        }
+        return LANES ? lanes(l, arena) : m;
     }
 
     /**
      * The int4 matrix {@code m} in {@link Int4LaneMatrix}'s layout, copied into {@code arena}: the same
      * codes and the same f16 scales and minimums, so the same weights.
      */
-    public static Int4LaneMatrix lanes(LookupMatrix m, Arena arena) {
-        if (!isInt4(m)) {
-            throw new IllegalArgumentException(m.name() + ": not an int4 matrix but " + m.format());
-        }
+    private static Int4LaneMatrix lanes(LookupMatrix m, Arena arena) {
         CodePlanes codes = m.codes();
         short[] scales = m.scales().halves(), mins = m.mins().halves();
         return Int4LaneMatrix.pack(m.name(), m.format(), m.rows(), m.cols(), m.group(), 0, true, m.formatBytes(),
