@@ -91,8 +91,11 @@ public final class KernelBenchmark {
             pool.pinAsDriver(); // as the engine's thread: this one is worker 0, on the first CPU, not free to share a worker's
             out.printf("Isthmus kernel benchmark: %d threads, %s, %s, %s, GEMV %d x %d%n", pool.size(),
                     VectorSettings.describe(), NibbleLevels.describe(), Int4LaneMatrix.describe(), rows, cols);
-            out.printf("read bandwidth (%d threads summing 1 GiB, best of 5): %.1f GB/s%n", pool.size(),
-                    bandwidth.best(5) / 1e9);
+            double read = bandwidth.best(5);
+            out.printf("read bandwidth (%d threads summing 1 GiB, best of 5): %.1f GB/s%n", pool.size(), read / 1e9);
+            double ceiling = DecodeCeiling.bytesPerSecond(pool);
+            out.printf("4-bit decode ceiling (%d threads, an AND and an FMA per vector of codes, registers only): %.1f GB/s"
+                    + " of codes, %.0f %% of the read bandwidth%n", pool.size(), ceiling / 1e9, 100 * ceiling / read);
             out.printf("fork-join per region (median of 100k empty regions): %d ns%n",
                     PoolBenchmark.medianRegionNanos(pool, 100_000));
             out.printf("each format's matrix is copied until %d MiB rotate through the GEMVs, so they read DRAM, not L3%n",
