@@ -26,7 +26,9 @@ import jdk.incubator.vector.ShortVector;
  * chunk; the top-bit plane is shifted left by 2 so that one right shift by j puts slab j's bit at
  * bit 2. Per slab: two shifts, a bit blend (bits 0-1 from the low plane, bit 2 from the top one;
  * the bits above are left over from the low plane, which the doubled 8-level table ignores), a
- * permute and an fma.
+ * one-register permute and an fma: the 8 levels fill a 256-bit register, and at 512 bits the doubled
+ * table does, so 3-bit codes never need the two-register permute of the 4-bit ones (which the JIT
+ * lowers on AVX2 into code about 4× as slow).
  */
 final class Lookup3Dots extends RowTables {
 
@@ -55,7 +57,6 @@ final class Lookup3Dots extends RowTables {
         int si = scales.rowIndex(row);
         int gs = groupShift;
         IntVector la = FloatVector.fromArray(F, levels, 0).reinterpretAsInts();
-        IntVector lb = SECOND == 0 ? la : FloatVector.fromArray(F, levels, SECOND).reinterpretAsInts();
         long offLo = codes.rowOffset(0, row), offHi = codes.rowOffset(1, row);
         int full = k / CHUNK;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
@@ -73,21 +74,21 @@ final class Lookup3Dots extends RowTables {
                 IntVector h = ((IntVector) ByteVector.fromMemorySegment(B, hi, oHi + at, LE)
                         .convertShape(B2I, I, (p - at) / LANES)).lanewise(LSHL, 2);
                 int c = xo + col + p;
-                FloatVector p0 = l.bitwiseBlend(h, BIT2).selectFrom(la, lb).reinterpretAsFloats()
+                FloatVector p0 = l.bitwiseBlend(h, BIT2).selectFrom(la).reinterpretAsFloats()
                         .mul(FloatVector.fromArray(F, x, c));
-                FloatVector p1 = l.lanewise(LSHR, 4).bitwiseBlend(h.lanewise(LSHR, 2), BIT2).selectFrom(la, lb)
+                FloatVector p1 = l.lanewise(LSHR, 4).bitwiseBlend(h.lanewise(LSHR, 2), BIT2).selectFrom(la)
                         .reinterpretAsFloats().mul(FloatVector.fromArray(F, x, c + 32));
-                FloatVector p2 = l.lanewise(LSHR, 8).bitwiseBlend(h.lanewise(LSHR, 4), BIT2).selectFrom(la, lb)
+                FloatVector p2 = l.lanewise(LSHR, 8).bitwiseBlend(h.lanewise(LSHR, 4), BIT2).selectFrom(la)
                         .reinterpretAsFloats().mul(FloatVector.fromArray(F, x, c + 64));
-                FloatVector p3 = l.lanewise(LSHR, 12).bitwiseBlend(h.lanewise(LSHR, 6), BIT2).selectFrom(la, lb)
+                FloatVector p3 = l.lanewise(LSHR, 12).bitwiseBlend(h.lanewise(LSHR, 6), BIT2).selectFrom(la)
                         .reinterpretAsFloats().mul(FloatVector.fromArray(F, x, c + 96));
-                p0 = l.lanewise(LSHR, 2).bitwiseBlend(h.lanewise(LSHR, 1), BIT2).selectFrom(la, lb).reinterpretAsFloats()
+                p0 = l.lanewise(LSHR, 2).bitwiseBlend(h.lanewise(LSHR, 1), BIT2).selectFrom(la).reinterpretAsFloats()
                         .fma(FloatVector.fromArray(F, x, c + 16), p0);
-                p1 = l.lanewise(LSHR, 6).bitwiseBlend(h.lanewise(LSHR, 3), BIT2).selectFrom(la, lb).reinterpretAsFloats()
+                p1 = l.lanewise(LSHR, 6).bitwiseBlend(h.lanewise(LSHR, 3), BIT2).selectFrom(la).reinterpretAsFloats()
                         .fma(FloatVector.fromArray(F, x, c + 48), p1);
-                p2 = l.lanewise(LSHR, 10).bitwiseBlend(h.lanewise(LSHR, 5), BIT2).selectFrom(la, lb).reinterpretAsFloats()
+                p2 = l.lanewise(LSHR, 10).bitwiseBlend(h.lanewise(LSHR, 5), BIT2).selectFrom(la).reinterpretAsFloats()
                         .fma(FloatVector.fromArray(F, x, c + 80), p2);
-                p3 = l.lanewise(LSHR, 14).bitwiseBlend(h.lanewise(LSHR, 7), BIT2).selectFrom(la, lb).reinterpretAsFloats()
+                p3 = l.lanewise(LSHR, 14).bitwiseBlend(h.lanewise(LSHR, 7), BIT2).selectFrom(la).reinterpretAsFloats()
                         .fma(FloatVector.fromArray(F, x, c + 112), p3);
                 a0 = p0.fma(FloatVector.broadcast(F, s0), a0);
                 a1 = p1.fma(FloatVector.broadcast(F, s1), a1);
@@ -123,14 +124,13 @@ final class Lookup3Dots extends RowTables {
             for (int j = 0; j < 8; j++) {
                 int s = tableAt(col + 16 * j);
                 IntVector ta = FloatVector.fromArray(F, t, s).reinterpretAsInts();
-                IntVector tb = SECOND == 0 ? ta : FloatVector.fromArray(F, t, s + SECOND).reinterpretAsInts();
                 for (int p = 0; p < SLAB; p += LANES) {
                     IntVector l = (IntVector) ShortVector.fromMemorySegment(S, lo, oLo + 2L * p, LE).convertShape(S2I, I, 0);
                     int at = p / B.length() * B.length();
                     IntVector h = ((IntVector) ByteVector.fromMemorySegment(B, hi, oHi + at, LE)
                             .convertShape(B2I, I, (p - at) / LANES)).lanewise(LSHL, 2);
                     FloatVector wv = l.lanewise(LSHR, 2 * j).bitwiseBlend(h.lanewise(LSHR, j), BIT2)
-                            .selectFrom(ta, tb).reinterpretAsFloats();
+                            .selectFrom(ta).reinterpretAsFloats();
                     int c = col + 16 * j + p;
                     a0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), a0);
                     a1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), a1);
@@ -159,13 +159,12 @@ final class Lookup3Dots extends RowTables {
             int col = col0 + j * SLAB;
             int s = tableAt(col);
             IntVector ta = FloatVector.fromArray(F, t, s).reinterpretAsInts();
-            IntVector tb = SECOND == 0 ? ta : FloatVector.fromArray(F, t, s + SECOND).reinterpretAsInts();
             for (int p = 0; p < SLAB; p += LANES) {
                 IntVector l = (IntVector) ShortVector.fromMemorySegment(S, lo, oLo + 2L * p, LE).convertShape(S2I, I, 0);
                 int at = p / B.length() * B.length();
                 IntVector h = ((IntVector) ByteVector.fromMemorySegment(B, hi, oHi + at, LE)
                         .convertShape(B2I, I, (p - at) / LANES)).lanewise(LSHL, 2);
-                acc = l.lanewise(LSHR, 2 * j).bitwiseBlend(h.lanewise(LSHR, j), BIT2).selectFrom(ta, tb)
+                acc = l.lanewise(LSHR, 2 * j).bitwiseBlend(h.lanewise(LSHR, j), BIT2).selectFrom(ta)
                         .reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + col + p), acc);
             }
         }
