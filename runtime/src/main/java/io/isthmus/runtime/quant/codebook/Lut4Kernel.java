@@ -30,6 +30,12 @@ final class Lut4Kernel extends LutKernel {
     /** Vector loads per block (1 at 512 bits, 2 at 256, 4 at 128). */
     private static final int PARTS = CodePacking.LANES / LANES;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /**
+     * Whether the table is two registers (256 bits): then a single x row's lookups are written as
+     * {@code t0[i] ^ ((t0 ^ t1)[i] & −bit3(i))}, two one-register permutes, which on Zen 3 ran faster
+     * than the two-register {@code selectFrom} the JIT lowers there (see {@code Lookup4Dots}).
+     */
+    private static final boolean HALVES = Table16.VECTORS == 2;
 
     @Override
     float dot1(MemorySegment codes, long off, MemorySegment lut, long lutOff, int k, float[] x, int xo) {
@@ -37,6 +43,7 @@ final class Lut4Kernel extends LutKernel {
         IntVector t1 = Table16.VECTORS > 1 ? IntVector.fromMemorySegment(I, lut, lutOff + 4L * LANES, LE) : t0;
         IntVector t2 = Table16.VECTORS > 2 ? IntVector.fromMemorySegment(I, lut, lutOff + 8L * LANES, LE) : t0;
         IntVector t3 = Table16.VECTORS > 2 ? IntVector.fromMemorySegment(I, lut, lutOff + 12L * LANES, LE) : t0;
+        IntVector tx = t0.lanewise(VectorOperators.XOR, t1);
         int blocks = k / BLOCK;
         // one accumulator per plane, so that each takes one FMA per block: with four, rotated, two
         // FMAs of a block waited on each other and the chain, not the lookups, set the pace
@@ -49,14 +56,21 @@ final class Lut4Kernel extends LutKernel {
             for (int p = 0; p < PARTS; p++) {
                 IntVector v = IntVector.fromMemorySegment(I, codes, bo + 4L * LANES * p, LE);
                 int c = xc + LANES * p;
-                a0 = Table16.select(v, t0, t1, t2, t3).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c), a0);
-                a1 = Table16.select(v.lanewise(VectorOperators.LSHR, 4), t0, t1, t2, t3).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + SPAN), a1);
-                a2 = Table16.select(v.lanewise(VectorOperators.LSHR, 8), t0, t1, t2, t3).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 2 * SPAN), a2);
-                a3 = Table16.select(v.lanewise(VectorOperators.LSHR, 12), t0, t1, t2, t3).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 3 * SPAN), a3);
-                a4 = Table16.select(v.lanewise(VectorOperators.LSHR, 16), t0, t1, t2, t3).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 4 * SPAN), a4);
-                a5 = Table16.select(v.lanewise(VectorOperators.LSHR, 20), t0, t1, t2, t3).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 5 * SPAN), a5);
-                a6 = Table16.select(v.lanewise(VectorOperators.LSHR, 24), t0, t1, t2, t3).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 6 * SPAN), a6);
-                a7 = Table16.select(v.lanewise(VectorOperators.LSHR, 28), t0, t1, t2, t3).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 7 * SPAN), a7);
+                a0 = (HALVES ? v.selectFrom(t0).lanewise(VectorOperators.XOR, v.selectFrom(tx).and(v.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 31))) : Table16.select(v, t0, t1, t2, t3)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c), a0);
+                IntVector q1 = v.lanewise(VectorOperators.LSHR, 4);
+                a1 = (HALVES ? q1.selectFrom(t0).lanewise(VectorOperators.XOR, q1.selectFrom(tx).and(v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 31))) : Table16.select(q1, t0, t1, t2, t3)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + SPAN), a1);
+                IntVector q2 = v.lanewise(VectorOperators.LSHR, 8);
+                a2 = (HALVES ? q2.selectFrom(t0).lanewise(VectorOperators.XOR, q2.selectFrom(tx).and(v.lanewise(VectorOperators.LSHL, 20).lanewise(VectorOperators.ASHR, 31))) : Table16.select(q2, t0, t1, t2, t3)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 2 * SPAN), a2);
+                IntVector q3 = v.lanewise(VectorOperators.LSHR, 12);
+                a3 = (HALVES ? q3.selectFrom(t0).lanewise(VectorOperators.XOR, q3.selectFrom(tx).and(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 31))) : Table16.select(q3, t0, t1, t2, t3)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 3 * SPAN), a3);
+                IntVector q4 = v.lanewise(VectorOperators.LSHR, 16);
+                a4 = (HALVES ? q4.selectFrom(t0).lanewise(VectorOperators.XOR, q4.selectFrom(tx).and(v.lanewise(VectorOperators.LSHL, 12).lanewise(VectorOperators.ASHR, 31))) : Table16.select(q4, t0, t1, t2, t3)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 4 * SPAN), a4);
+                IntVector q5 = v.lanewise(VectorOperators.LSHR, 20);
+                a5 = (HALVES ? q5.selectFrom(t0).lanewise(VectorOperators.XOR, q5.selectFrom(tx).and(v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 31))) : Table16.select(q5, t0, t1, t2, t3)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 5 * SPAN), a5);
+                IntVector q6 = v.lanewise(VectorOperators.LSHR, 24);
+                a6 = (HALVES ? q6.selectFrom(t0).lanewise(VectorOperators.XOR, q6.selectFrom(tx).and(v.lanewise(VectorOperators.LSHL, 4).lanewise(VectorOperators.ASHR, 31))) : Table16.select(q6, t0, t1, t2, t3)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 6 * SPAN), a6);
+                IntVector q7 = v.lanewise(VectorOperators.LSHR, 28);
+                a7 = (HALVES ? q7.selectFrom(t0).lanewise(VectorOperators.XOR, q7.selectFrom(tx).and(v.lanewise(VectorOperators.LSHL, 0).lanewise(VectorOperators.ASHR, 31))) : Table16.select(q7, t0, t1, t2, t3)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 7 * SPAN), a7);
             }
         }
         Prefetch.consume(touched);
