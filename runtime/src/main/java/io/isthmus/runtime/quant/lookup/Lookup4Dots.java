@@ -73,14 +73,37 @@ final class Lookup4Dots extends RowTables {
             for (int p = 0; p < SLAB; p += LANES) { // one pass at 512 bits, two at 256
                 IntVector v = IntVector.fromMemorySegment(I, seg, o + 4L * p, LE);
                 int c = xo + col + p;
-                FloatVector p0 = (SECOND == 0 ? v.selectFrom(la) : v.selectFrom(la).lanewise(XOR, v.selectFrom(lx).and(v.lanewise(LSHL, 28).lanewise(ASHR, 31)))).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, c));
-                FloatVector p1 = (SECOND == 0 ? v.lanewise(LSHR, 8).selectFrom(la) : v.lanewise(LSHR, 8).selectFrom(la).lanewise(XOR, v.lanewise(LSHR, 8).selectFrom(lx).and(v.lanewise(LSHL, 20).lanewise(ASHR, 31)))).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, c + 32));
-                FloatVector p2 = (SECOND == 0 ? v.lanewise(LSHR, 16).selectFrom(la) : v.lanewise(LSHR, 16).selectFrom(la).lanewise(XOR, v.lanewise(LSHR, 16).selectFrom(lx).and(v.lanewise(LSHL, 12).lanewise(ASHR, 31)))).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, c + 64));
-                FloatVector p3 = (SECOND == 0 ? v.lanewise(LSHR, 24).selectFrom(la) : v.lanewise(LSHR, 24).selectFrom(la).lanewise(XOR, v.lanewise(LSHR, 24).selectFrom(lx).and(v.lanewise(LSHL, 4).lanewise(ASHR, 31)))).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, c + 96));
-                p0 = (SECOND == 0 ? v.lanewise(LSHR, 4).selectFrom(la) : v.lanewise(LSHR, 4).selectFrom(la).lanewise(XOR, v.lanewise(LSHR, 4).selectFrom(lx).and(v.lanewise(LSHL, 24).lanewise(ASHR, 31)))).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 16), p0);
-                p1 = (SECOND == 0 ? v.lanewise(LSHR, 12).selectFrom(la) : v.lanewise(LSHR, 12).selectFrom(la).lanewise(XOR, v.lanewise(LSHR, 12).selectFrom(lx).and(v.lanewise(LSHL, 16).lanewise(ASHR, 31)))).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 48), p1);
-                p2 = (SECOND == 0 ? v.lanewise(LSHR, 20).selectFrom(la) : v.lanewise(LSHR, 20).selectFrom(la).lanewise(XOR, v.lanewise(LSHR, 20).selectFrom(lx).and(v.lanewise(LSHL, 8).lanewise(ASHR, 31)))).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 80), p2);
-                p3 = (SECOND == 0 ? v.lanewise(LSHR, 28).selectFrom(la) : v.lanewise(LSHR, 28).selectFrom(la).lanewise(XOR, v.lanewise(LSHR, 28).selectFrom(lx).and(v.lanewise(LSHL, 0).lanewise(ASHR, 31)))).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 112), p3);
+                FloatVector p0 = (SECOND == 0 ? v.selectFrom(la)
+                        : v.selectFrom(la).lanewise(XOR, v.selectFrom(lx).and(v.lanewise(LSHL, 28).lanewise(ASHR, 31))))
+                        .reinterpretAsFloats().mul(FloatVector.fromArray(F, x, c));
+                IntVector q2 = v.lanewise(LSHR, 8);
+                FloatVector p1 = (SECOND == 0 ? q2.selectFrom(la)
+                        : q2.selectFrom(la).lanewise(XOR, q2.selectFrom(lx).and(v.lanewise(LSHL, 20).lanewise(ASHR, 31))))
+                        .reinterpretAsFloats().mul(FloatVector.fromArray(F, x, c + 32));
+                IntVector q4 = v.lanewise(LSHR, 16);
+                FloatVector p2 = (SECOND == 0 ? q4.selectFrom(la)
+                        : q4.selectFrom(la).lanewise(XOR, q4.selectFrom(lx).and(v.lanewise(LSHL, 12).lanewise(ASHR, 31))))
+                        .reinterpretAsFloats().mul(FloatVector.fromArray(F, x, c + 64));
+                IntVector q6 = v.lanewise(LSHR, 24);
+                FloatVector p3 = (SECOND == 0 ? q6.selectFrom(la)
+                        : q6.selectFrom(la).lanewise(XOR, q6.selectFrom(lx).and(v.lanewise(LSHL, 4).lanewise(ASHR, 31))))
+                        .reinterpretAsFloats().mul(FloatVector.fromArray(F, x, c + 96));
+                IntVector q1 = v.lanewise(LSHR, 4);
+                p0 = (SECOND == 0 ? q1.selectFrom(la)
+                        : q1.selectFrom(la).lanewise(XOR, q1.selectFrom(lx).and(v.lanewise(LSHL, 24).lanewise(ASHR, 31))))
+                        .reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 16), p0);
+                IntVector q3 = v.lanewise(LSHR, 12);
+                p1 = (SECOND == 0 ? q3.selectFrom(la)
+                        : q3.selectFrom(la).lanewise(XOR, q3.selectFrom(lx).and(v.lanewise(LSHL, 16).lanewise(ASHR, 31))))
+                        .reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 48), p1);
+                IntVector q5 = v.lanewise(LSHR, 20);
+                p2 = (SECOND == 0 ? q5.selectFrom(la)
+                        : q5.selectFrom(la).lanewise(XOR, q5.selectFrom(lx).and(v.lanewise(LSHL, 8).lanewise(ASHR, 31))))
+                        .reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 80), p2);
+                IntVector q7 = v.lanewise(LSHR, 28);
+                p3 = (SECOND == 0 ? q7.selectFrom(la)
+                        : q7.selectFrom(la).lanewise(XOR, q7.selectFrom(lx).and(v.lanewise(LSHL, 0).lanewise(ASHR, 31))))
+                        .reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 112), p3);
                 a0 = p0.fma(FloatVector.broadcast(F, s0), a0);
                 a1 = p1.fma(FloatVector.broadcast(F, s1), a1);
                 a2 = p2.fma(FloatVector.broadcast(F, s2), a2);
