@@ -44,7 +44,6 @@ public final class Repacking {
     /** Whether Q4_0 goes into {@link Int4LaneMatrix} rather than {@link RowGroupMatrix} ({@code -Disthmus.q4_0.lanes}). */
     private static final boolean LANES_Q4_0 = Boolean.parseBoolean(System.getProperty("isthmus.q4_0.lanes", "true"));
 
-
     private Repacking() {
     }
 
@@ -105,7 +104,10 @@ public final class Repacking {
         return TYPES.contains(type);
     }
 
-    /** {@code weights} with their matrices of the {@link #repacks repacked types} grouped; closing the result closes {@code weights}. */
+    /**
+     * {@code weights} with their matrices of the {@link #repacks repacked types} grouped and their packed
+     * matrices bound ({@link #forCompute}); closing the result closes {@code weights}.
+     */
     public static ModelWeights apply(ModelWeights weights) {
         boolean tied = !weights.has("output.weight");
         Map<String, Tensor> tensors = new LinkedHashMap<>();
