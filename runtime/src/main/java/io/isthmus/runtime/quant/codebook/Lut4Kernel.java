@@ -2,6 +2,7 @@ package io.isthmus.runtime.quant.codebook;
 
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LSHR;
 import static jdk.incubator.vector.VectorOperators.XOR;
 import static io.isthmus.runtime.kernel.VectorSettings.F;
 import static io.isthmus.runtime.kernel.VectorSettings.I;
@@ -61,26 +62,26 @@ final class Lut4Kernel extends LutKernel {
                 int c = xc + LANES * p;
                 a0 = (HALVES ? v.selectFrom(t0).lanewise(XOR, v.selectFrom(tx).and(v.lanewise(LSHL, 28).lanewise(ASHR, 31)))
                         : Table16.select(v, t0, t1, t2, t3)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c), a0);
-                IntVector q1 = v.lanewise(VectorOperators.LSHR, 4);
+                IntVector q1 = v.lanewise(LSHR, 4);
                 a1 = (HALVES ? q1.selectFrom(t0).lanewise(XOR, q1.selectFrom(tx).and(v.lanewise(LSHL, 24).lanewise(ASHR, 31)))
                         : Table16.select(q1, t0, t1, t2, t3)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + SPAN), a1);
-                IntVector q2 = v.lanewise(VectorOperators.LSHR, 8);
+                IntVector q2 = v.lanewise(LSHR, 8);
                 a2 = (HALVES ? q2.selectFrom(t0).lanewise(XOR, q2.selectFrom(tx).and(v.lanewise(LSHL, 20).lanewise(ASHR, 31)))
                         : Table16.select(q2, t0, t1, t2, t3)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 2 * SPAN), a2);
-                IntVector q3 = v.lanewise(VectorOperators.LSHR, 12);
+                IntVector q3 = v.lanewise(LSHR, 12);
                 a3 = (HALVES ? q3.selectFrom(t0).lanewise(XOR, q3.selectFrom(tx).and(v.lanewise(LSHL, 16).lanewise(ASHR, 31)))
                         : Table16.select(q3, t0, t1, t2, t3)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 3 * SPAN), a3);
-                IntVector q4 = v.lanewise(VectorOperators.LSHR, 16);
+                IntVector q4 = v.lanewise(LSHR, 16);
                 a4 = (HALVES ? q4.selectFrom(t0).lanewise(XOR, q4.selectFrom(tx).and(v.lanewise(LSHL, 12).lanewise(ASHR, 31)))
                         : Table16.select(q4, t0, t1, t2, t3)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 4 * SPAN), a4);
-                IntVector q5 = v.lanewise(VectorOperators.LSHR, 20);
+                IntVector q5 = v.lanewise(LSHR, 20);
                 a5 = (HALVES ? q5.selectFrom(t0).lanewise(XOR, q5.selectFrom(tx).and(v.lanewise(LSHL, 8).lanewise(ASHR, 31)))
                         : Table16.select(q5, t0, t1, t2, t3)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 5 * SPAN), a5);
-                IntVector q6 = v.lanewise(VectorOperators.LSHR, 24);
+                IntVector q6 = v.lanewise(LSHR, 24);
                 a6 = (HALVES ? q6.selectFrom(t0).lanewise(XOR, q6.selectFrom(tx).and(v.lanewise(LSHL, 4).lanewise(ASHR, 31)))
                         : Table16.select(q6, t0, t1, t2, t3)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 6 * SPAN), a6);
-                IntVector q7 = v.lanewise(VectorOperators.LSHR, 28);
-                a7 = (HALVES ? q7.selectFrom(t0).lanewise(XOR, q7.selectFrom(tx).and(v.lanewise(LSHL, 0).lanewise(ASHR, 31)))
+                IntVector q7 = v.lanewise(LSHR, 28);
+                a7 = (HALVES ? q7.selectFrom(t0).lanewise(XOR, q7.selectFrom(tx).and(v.lanewise(ASHR, 31)))
                         : Table16.select(q7, t0, t1, t2, t3)).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, c + 7 * SPAN), a7);
             }
         }
@@ -103,8 +104,8 @@ final class Lut4Kernel extends LutKernel {
             for (int p = 0; p < PARTS; p++) {
                 IntVector v = IntVector.fromMemorySegment(I, codes, bo + 4L * LANES * p, LE);
                 for (int t = 0; t < PLANES; t += 2) {
-                    IntVector q = v.lanewise(VectorOperators.LSHR, 4 * t);
-                    IntVector r = v.lanewise(VectorOperators.LSHR, 4 * t + 4);
+                    IntVector q = v.lanewise(LSHR, 4 * t);
+                    IntVector r = v.lanewise(LSHR, 4 * t + 4);
                     FloatVector we = Table16.select(q, t0, t1, t2, t3).reinterpretAsFloats();
                     FloatVector wo = Table16.select(r, t0, t1, t2, t3).reinterpretAsFloats();
                     int c = b * BLOCK + SPAN * t + LANES * p;
