@@ -93,9 +93,6 @@ public final class KernelBenchmark {
                     VectorSettings.describe(), NibbleLevels.describe(), Int4LaneMatrix.describe(), rows, cols);
             double read = bandwidth.best(5);
             out.printf("read bandwidth (%d threads summing 1 GiB, best of 5): %.1f GB/s%n", pool.size(), read / 1e9);
-            double ceiling = DecodeCeiling.bytesPerSecond(pool);
-            out.printf("4-bit decode ceiling (%d threads, an AND and an FMA per vector of codes, registers only): %.1f GB/s"
-                    + " of codes, %.0f %% of the read bandwidth%n", pool.size(), ceiling / 1e9, 100 * ceiling / read);
             out.printf("fork-join per region (median of 100k empty regions): %d ns%n",
                     PoolBenchmark.medianRegionNanos(pool, 100_000));
             out.printf("each format's matrix is copied until %d MiB rotate through the GEMVs, so they read DRAM, not L3%n",
