@@ -52,9 +52,10 @@ public final class Int4LaneMatrix implements WeightMatrix {
     /**
      * Whether GEMVs take a row at a time ({@link #row}) rather than four ({@link #rows4}): below 512 bits,
      * where x86 has 16 vector registers, not 32. Four rows' accumulators, codes and masks then spill;
-     * one row with an accumulator per code position fits, and was 2× faster on this project's Zen 3 VM
-     * (AVX2; the four-row kernel 4-5 GB/s from L2 on one core, a one-row probe 8-11, which is what an
-     * AND and an FMA per eight codes allow there: 2.5-2.8 such pairs per ns with no loads at all).
+     * one row with an accumulator per code position nearly fits (C2 keeps two of the five masks on the
+     * stack and reloads them in the loop), and was 2× faster on this project's Zen 3 VM
+     * (AVX2; the four-row kernel 4-5 GB/s from L2 on one core, a one-row probe 8-11; examples/bench/probes/LaneLoopProbe
+     * times this loop from L1).
      * {@code -Disthmus.kernel.lane-rows=1} or {@code 4} picks one form on any width (tests take both).
      */
     private static final boolean ROW_AT_A_TIME = rowAtATime(System.getProperty("isthmus.kernel.lane-rows", "auto"));
