@@ -1,10 +1,6 @@
-import io.isthmus.runtime.config.FormatSpec;
-import io.isthmus.runtime.kernel.Quantize;
-import io.isthmus.runtime.kernel.TensorMatrix;
 import io.isthmus.runtime.kernel.WeightMatrix;
+import io.isthmus.runtime.kernel.bench.KernelBenchmark;
 import io.isthmus.runtime.model.Repacking;
-import io.isthmus.runtime.quant.FormatTarget;
-import io.isthmus.runtime.tensor.GgmlType;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.Random;
@@ -19,7 +15,8 @@ import java.util.Random;
  * Run from the repository root after {@code mvn package}:
  * {@code java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
  * -cp "runtime/target/classes:launcher-cli/target/lib/*" examples/bench/probes/GemvSpread.java
- * FORMAT ROWS COPIES SECONDS} (FORMAT: q4_0 or a packed spec such as int4-g128; 4096 columns).
+ * FORMAT ROWS COPIES SECONDS} (FORMAT: as bench-kernels takes it, a GGUF type or a packed spec such as
+ * int4-g128; 4096 columns).
  */
 public class GemvSpread {
 
@@ -44,7 +41,7 @@ public class GemvSpread {
         Arena arena = Arena.ofShared();
         WeightMatrix[] ws = new WeightMatrix[copies];
         for (int i = 0; i < copies; i++) {
-            ws[i] = Repacking.forCompute(quantize(format, values, rows, cols, arena), arena);
+            ws[i] = Repacking.forCompute(KernelBenchmark.makeWeights(arena, format, values, rows, cols, rnd), arena);
         }
         long bytes = ws[0].byteSize();
         System.out.println(ws[0] + ", " + bytes + " bytes, " + copies + " copies");
@@ -64,16 +61,6 @@ public class GemvSpread {
                     gbs(bytes, times[0]), gbs(bytes, times[count * 9 / 10]), gbs(bytes, times[count / 2]),
                     gbs(bytes, times[count / 10]));
         }
-    }
-
-    private static WeightMatrix quantize(String format, float[] values, int rows, int cols, Arena arena) {
-        if (format.equals("q4_0")) {
-            return TensorMatrix.of(Quantize.quantize(arena, "spread", GgmlType.Q4_0, values, 0, rows, cols));
-        }
-        if (!(FormatTarget.of(FormatSpec.parse(format)) instanceof FormatTarget.Packed p)) {
-            throw new IllegalArgumentException("not q4_0 or a packed format: " + format);
-        }
-        return p.family().quantize("spread", values, rows, cols, p.spec(), null, arena);
     }
 
     /** GB/s of {@code bytes} read in {@code nanos}; a p10 time is the p90 rate. */

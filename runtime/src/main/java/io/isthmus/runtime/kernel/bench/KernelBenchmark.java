@@ -141,7 +141,11 @@ public final class KernelBenchmark {
         }
     }
 
-    private static WeightMatrix makeWeights(Arena arena, String format, float[] values, int rows, int cols, Random rnd) {
+    /**
+     * {@code values} ({@code rows × cols}) as a matrix of {@code format}, a GGUF type name or a packed
+     * format spec, in the format's own layout (K-quants get random codes, as only their time matters here).
+     */
+    public static WeightMatrix makeWeights(Arena arena, String format, float[] values, int rows, int cols, Random rnd) {
         GgmlType type = Arrays.stream(GgmlType.values()).filter(t -> t.name().equalsIgnoreCase(format)).findFirst().orElse(null);
         if (type == null) {
             FormatTarget target = FormatTarget.of(FormatSpec.parse(format));
