@@ -20,9 +20,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Copies a model's Q8_0, Q4_K and Q6_K matrices out of the file's mapping into {@link RowGroupMatrix},
- * its Q4_0 matrices into {@link Int4LaneMatrix} (a group per vector lane; {@code -Disthmus.q4_0.lanes=false}
- * puts them in {@link RowGroupMatrix} too, for comparing the two), and its F16 matrices into
+ * Copies a model's Q8_0 and Q6_K matrices out of the file's mapping into {@link RowGroupMatrix},
+ * its Q4_0 and Q4_K matrices into {@link Int4LaneMatrix} (a group per vector lane; {@code -Disthmus.q4_0.lanes=false}
+ * or {@code -Disthmus.q4_k.lanes=false} puts them in {@link RowGroupMatrix} too, for comparing the two), and its F16 matrices into
  * {@link F16PairMatrix}, and packed matrices as their family binds them (int4 into {@link Int4LaneMatrix};
  * {@code -Disthmus.int4.lanes=false} keeps its lookup layout), once at load: the same values in a layout whose
  * kernels decode faster (on this project's Zen 5 VM, decode of prose-llama-35m at 2 threads, beam
@@ -43,6 +43,9 @@ public final class Repacking {
 
     /** Whether Q4_0 goes into {@link Int4LaneMatrix} rather than {@link RowGroupMatrix} ({@code -Disthmus.q4_0.lanes}). */
     private static final boolean LANES_Q4_0 = Boolean.parseBoolean(System.getProperty("isthmus.q4_0.lanes", "true"));
+
+    /** Whether Q4_K goes into {@link Int4LaneMatrix} rather than {@link RowGroupMatrix} ({@code -Disthmus.q4_k.lanes}). */
+    private static final boolean LANES_Q4_K = Boolean.parseBoolean(System.getProperty("isthmus.q4_k.lanes", "true"));
 
     private Repacking() {
     }
@@ -80,6 +83,7 @@ public final class Repacking {
         return switch (t.type()) {
             case F16 -> F16PairMatrix.of(t, arena);
             case Q4_0 -> LANES_Q4_0 ? Int4LaneMatrix.ofQ4_0(t, arena) : RowGroupMatrix.of(t, arena);
+            case Q4_K -> LANES_Q4_K ? Int4LaneMatrix.ofQ4_K(t, arena) : RowGroupMatrix.of(t, arena);
             default -> RowGroupMatrix.of(t, arena);
         };
     }
