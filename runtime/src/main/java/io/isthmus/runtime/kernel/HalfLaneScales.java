@@ -38,17 +38,19 @@ final class HalfLaneScales implements LaneScales {
         return 2 * ((long) row * groups + g);
     }
 
-    @Override
-    public boolean hasMins() {
-        return mins != null;
+    /** The f16 scales, row-major: row r's group g at byte {@code 2·(r·groups + g)}. */
+    MemorySegment scaleSegment() {
+        return scales;
+    }
+
+    /** The f16 minimums as {@link #scaleSegment} holds the scales, or null without minimums. */
+    MemorySegment minSegment() {
+        return mins;
     }
 
     @Override
-    public void decodeRow(int row, float[] out, int scalesAt, int minsAt) {
-        F16Kernel.decode(scales, at(row, 0), groups, out, scalesAt);
-        if (mins != null) {
-            F16Kernel.decode(mins, at(row, 0), groups, out, minsAt);
-        }
+    public boolean hasMins() {
+        return mins != null;
     }
 
     @Override

@@ -99,6 +99,11 @@ public final class Int4LaneMatrix implements WeightMatrix {
     private final int vectors; // per chunk and row: G / 8
     private final MemorySegment codes;
     private final LaneScales scales; // with minimums, or the fixed offset instead
+    // the same scales for the kernels, which decode them with static or final-class calls: a kernel
+    // compiled for one kind of scales then never deoptimizes on a class check when another appears
+    private final MemorySegment halfScales;        // f16 scales, or null
+    private final MemorySegment halfMins;          // f16 minimums, or null
+    private final SuperBlockLaneScales superScales; // Q4_K's, or null
 
     private Int4LaneMatrix(String name, String format, int rows, int cols, int group, float offset, long formatBytes,
                            MemorySegment codes, LaneScales scales) {
@@ -118,6 +123,9 @@ public final class Int4LaneMatrix implements WeightMatrix {
         this.vectors = group / 8;
         this.codes = codes;
         this.scales = scales;
+        this.halfScales = scales instanceof HalfLaneScales h ? h.scaleSegment() : null;
+        this.halfMins = scales instanceof HalfLaneScales h ? h.minSegment() : null;
+        this.superScales = scales instanceof SuperBlockLaneScales k ? k : null;
     }
 
     /**
@@ -347,6 +355,18 @@ public final class Int4LaneMatrix implements WeightMatrix {
         return Math.ceilDiv(groups, unit) * unit;
     }
 
+    /** Row {@code row}'s group scales into {@code out[scalesAt..]}, its minimums (if any) into {@code out[minsAt..]}. */
+    private void decodeScales(int row, float[] out, int scalesAt, int minsAt) {
+        if (superScales != null) {
+            superScales.decodeRow(row, out, scalesAt, minsAt);
+            return;
+        }
+        F16Kernel.decode(halfScales, 2L * row * groups, groups, out, scalesAt);
+        if (halfMins != null) {
+            F16Kernel.decode(halfMins, 2L * row * groups, groups, out, minsAt);
+        }
+    }
+
     /** Groups per row rounded up to whole chunks. */
     private int paddedGroups() {
         return Math.ceilDiv(groups, LANES) * LANES;
@@ -435,7 +455,7 @@ public final class Int4LaneMatrix implements WeightMatrix {
      */
     private float row(int row, LaneX lx, float[] scratch) {
         int pg = scratchGroups();
-        scales.decodeRow(row, scratch, 0, pg);
+        decodeScales(row, scratch, 0, pg);
         float[] p = lx.a;
         IntVector m0 = IntVector.fromArray(I, MASKS, 0), m1 = IntVector.fromArray(I, MASKS, LANES),
                 m2 = IntVector.fromArray(I, MASKS, 2 * LANES), m3 = IntVector.fromArray(I, MASKS, 3 * LANES),
@@ -487,7 +507,7 @@ public final class Int4LaneMatrix implements WeightMatrix {
     private void rows4(int g, LaneX lx, float[] scratch, float[] out) {
         int pg = scratchGroups();
         for (int r = 0; r < ROWS; r++) {
-            scales.decodeRow(g * ROWS + r, scratch, r * pg, (ROWS + r) * pg);
+            decodeScales(g * ROWS + r, scratch, r * pg, (ROWS + r) * pg);
         }
         float[] p = lx.a;
         IntVector m0 = IntVector.fromArray(I, MASKS, 0), m1 = IntVector.fromArray(I, MASKS, LANES),

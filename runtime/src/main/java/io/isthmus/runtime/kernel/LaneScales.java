@@ -4,19 +4,17 @@ import java.lang.foreign.Arena;
 
 /**
  * The scale, and the minimum where there are minimums, of each group of an {@link Int4LaneMatrix}'s
- * rows: kept in the format's own compact form (bytes per row count in a GEMV's read) and decoded into
- * floats a row at a time, just before that row's products. Rows are counted as the matrix stores them,
- * padded up to its groups of rows.
+ * rows: kept in the format's own compact form (bytes per row count in a GEMV's read), which the
+ * matrix's kernels decode into floats a row at a time, just before that row's products (with calls to
+ * the implementing classes, not through this interface: see {@code Int4LaneMatrix.decodeScales}). Rows
+ * are counted as the matrix stores them, padded up to its groups of rows.
  */
 sealed interface LaneScales permits HalfLaneScales, SuperBlockLaneScales {
 
     /** Whether groups have minimums ({@code w = q·scale + min}); without, the matrix adds a fixed offset. */
     boolean hasMins();
 
-    /** Row {@code row}'s group scales into {@code out[scalesAt..]}, its minimums (if any) into {@code out[minsAt..]}. */
-    void decodeRow(int row, float[] out, int scalesAt, int minsAt);
-
-    /** The scale of row {@code row}, group {@code g}: as {@link #decodeRow} gives it. */
+    /** The scale of row {@code row}, group {@code g}. */
     float scale(int row, int g);
 
     /** The minimum of row {@code row}, group {@code g} (0 without minimums). */

@@ -67,8 +67,8 @@ final class SuperBlockLaneScales implements LaneScales {
         return true;
     }
 
-    @Override
-    public void decodeRow(int row, float[] out, int scalesAt, int minsAt) {
+    /** Row {@code row}'s group scales into {@code out[scalesAt..]}, its minimums into {@code out[minsAt..]}, whole super-blocks. */
+    void decodeRow(int row, float[] out, int scalesAt, int minsAt) {
         long at = recordAt(row, 0);
         for (int g = 0; g < supers * SUPER; g += SUPER, at += RECORD) {
             ByteVector both = ByteVector.fromMemorySegment(B16, records, at, ByteOrder.LITTLE_ENDIAN);

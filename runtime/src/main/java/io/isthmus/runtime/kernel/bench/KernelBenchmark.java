@@ -112,7 +112,7 @@ public final class KernelBenchmark {
                 x[i] = rnd.nextFloat() - 0.5f;
             }
             float[] y = new float[rows];
-            List<String> unsettled = new ArrayList<>();
+            List<String> unsettled = new ArrayList<>(), stalled = new ArrayList<>();
             for (String format : formats) {
                 try (Arena weights = Arena.ofShared()) {
                     WeightMatrix w = makeWeights(weights, format, values, rows, cols, rnd);
@@ -132,7 +132,16 @@ public final class KernelBenchmark {
                     if (!dram.settled || !cache.settled) {
                         unsettled.add(w.format());
                     }
+                    if (bytes / dram.median < STALL_RATIO * (cached.byteSize() / cache.median)) {
+                        stalled.add(w.format());
+                    }
                 }
+            }
+            if (!stalled.isEmpty()) {
+                out.printf("warning: %s read DRAM at under a tenth of their L2 speed while the JIT was quiet, a state seen"
+                        + " on the AMX machine when a second lane format follows the first in one JVM (cause not established:"
+                        + " examples/bench/results/kernels-4bit-amx-16cpu/stop33); time each such format in a JVM of its own%n",
+                        String.join(", ", stalled));
             }
             if (!unsettled.isEmpty()) {
                 out.printf("warning: the JIT was still compiling after %d s of warm-up for %s; their figures may be low%n",
@@ -223,6 +232,12 @@ public final class KernelBenchmark {
     /** Median and best seconds per GEMV, and whether the JIT had settled before timing began. */
     private record Timing(double median, double best, boolean settled) {
     }
+
+    /**
+     * DRAM speed under this fraction of the L2 speed is not the memory: a kernel from DRAM is at most a
+     * few times slower than from L2, and the stalls seen were a hundred times.
+     */
+    private static final double STALL_RATIO = 0.1;
 
     /**
      * Median and best seconds per GEMV once the JIT has settled (the best, like the bandwidth's best
