@@ -14,15 +14,17 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Objects;
+import java.util.function.IntBinaryOperator;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * 4-bit codes in groups of G columns (32, 64 or 128) that are linear in the code: an f16 scale per row
- * and group, and either a fixed offset (GGUF Q4_0: {@code w = (q − 8)·d}) or an f16 minimum per row
- * and group (int4: {@code w = q·scale + min}). Held so that a vector lane carries one group:
+ * 4-bit codes in groups of G columns (32, 64 or 128) that are linear in the code: a scale per row
+ * and group, and either a fixed offset (GGUF Q4_0: {@code w = (q − 8)·d}) or a minimum per row
+ * and group (int4: {@code w = q·scale + min}; GGUF Q4_K: {@code w = d·sc·q − dmin·m}, the same form).
+ * Held so that a vector lane carries one group:
  *
  * <ul>
  * <li>Rows go in groups of four, whose codes lie side by side in one stream, as in
@@ -30,7 +32,9 @@ import jdk.incubator.vector.VectorOperators;
  * <li>A row's groups go in chunks of {@code LANES}; a chunk is G/8 vectors per row, whose lane j holds,
  *     in one 32-bit word, 8 codes of the chunk's group j (nibble n of vector v: column
  *     {@code G·j + 8v + n}). A last chunk of fewer groups is as many lanes wide.</li>
- * <li>Scales (and minimums) are row-major f16, apart from the codes.</li>
+ * <li>Scales (and minimums) are row-major, apart from the codes, in the format's own compact form
+ *     ({@link LaneScales}: f16 per group, or Q4_K's 6-bit values under an f16 per super-block), decoded
+ *     into floats a row at a time.</li>
  * </ul>
  *
  * A GEMV then decodes each code with one AND: five of a word's eight nibbles are masked in place, the
@@ -94,11 +98,15 @@ public final class Int4LaneMatrix implements WeightMatrix {
     private final int tail;    // groups in the last, partial chunk (0: none)
     private final int vectors; // per chunk and row: G / 8
     private final MemorySegment codes;
-    private final MemorySegment scales;
-    private final MemorySegment mins; // null: offset instead
+    private final LaneScales scales; // with minimums, or the fixed offset instead
+    // the same scales for the kernels, which decode them with static or final-class calls: a kernel
+    // compiled for one kind of scales then never deoptimizes on a class check when another appears
+    private final MemorySegment halfScales;        // f16 scales, or null
+    private final MemorySegment halfMins;          // f16 minimums, or null
+    private final SuperBlockLaneScales superScales; // Q4_K's, or null
 
     private Int4LaneMatrix(String name, String format, int rows, int cols, int group, float offset, long formatBytes,
-                           MemorySegment codes, MemorySegment scales, MemorySegment mins) {
+                           MemorySegment codes, LaneScales scales) {
         if (group != 32 && group != 64 && group != 128) {
             throw new IllegalArgumentException(name + ": 4-bit lane groups are 32, 64 or 128 columns, not " + group);
         }
@@ -115,7 +123,9 @@ public final class Int4LaneMatrix implements WeightMatrix {
         this.vectors = group / 8;
         this.codes = codes;
         this.scales = scales;
-        this.mins = mins;
+        this.halfScales = scales instanceof HalfLaneScales h ? h.scaleSegment() : null;
+        this.halfMins = scales instanceof HalfLaneScales h ? h.minSegment() : null;
+        this.superScales = scales instanceof SuperBlockLaneScales k ? k : null;
     }
 
     /**
@@ -125,21 +135,33 @@ public final class Int4LaneMatrix implements WeightMatrix {
      */
     public static Int4LaneMatrix pack(String name, String format, int rows, int cols, int group, float offset,
                                       boolean withMins, long formatBytes, Source source, Arena arena) {
-        long paddedRows = (long) Math.ceilDiv(rows, ROWS) * ROWS;
         int groups = Math.ceilDiv(cols, group);
-        Int4LaneMatrix m = new Int4LaneMatrix(name, format, rows, cols, group, withMins ? 0 : offset, formatBytes,
-                arena.allocate(paddedRows * groups * group / 2, 64), arena.allocate(paddedRows * groups * 2, 64),
-                withMins ? arena.allocate(paddedRows * groups * 2, 64) : null);
+        HalfLaneScales scales = HalfLaneScales.allocate(paddedRows(rows), groups, withMins, arena);
         for (int r = 0; r < rows; r++) {
             for (int g = 0; g < groups; g++) {
-                m.scales.set(HALF, 2 * ((long) r * groups + g), source.scale(r, g));
-                if (withMins) {
-                    m.mins.set(HALF, 2 * ((long) r * groups + g), source.min(r, g));
-                }
+                scales.set(r, g, source.scale(r, g), withMins ? source.min(r, g) : 0);
+            }
+        }
+        return withCodes(name, format, rows, cols, group, withMins ? 0 : offset, formatBytes, source::code, scales, arena);
+    }
+
+    /** Rows rounded up to whole groups of rows: as many as the codes and scales hold. */
+    private static long paddedRows(int rows) {
+        return (long) Math.ceilDiv(rows, ROWS) * ROWS;
+    }
+
+    /** Codes of row r, column c: {@code code.applyAsInt(r, c)}. */
+    private static Int4LaneMatrix withCodes(String name, String format, int rows, int cols, int group, float offset,
+                                            long formatBytes, IntBinaryOperator code, LaneScales scales, Arena arena) {
+        int groups = Math.ceilDiv(cols, group);
+        Int4LaneMatrix m = new Int4LaneMatrix(name, format, rows, cols, group, offset, formatBytes,
+                arena.allocate(paddedRows(rows) * groups * group / 2, 64), scales);
+        for (int r = 0; r < rows; r++) {
+            for (int g = 0; g < groups; g++) {
                 for (int v = 0; v < m.vectors; v++) {
                     int word = 0;
                     for (int n = 0, c = g * group + 8 * v; n < 8 && c < cols; n++, c++) {
-                        int q = source.code(r, c);
+                        int q = code.applyAsInt(r, c);
                         if ((q & ~15) != 0) {
                             throw new IllegalArgumentException(name + ": code " + q + " at (" + r + ", " + c + ") is not 4-bit");
                         }
@@ -178,6 +200,37 @@ public final class Int4LaneMatrix implements WeightMatrix {
                 throw new UnsupportedOperationException("Q4_0 has no minimums");
             }
         }, arena);
+    }
+
+    /**
+     * A GGUF Q4_K matrix, copied out of its super-blocks: groups of 32 whose {@code w = d·sc·q − dmin·m}
+     * is {@code q·scale + min} with the scales of {@link SuperBlockLaneScales}.
+     */
+    public static Int4LaneMatrix ofQ4_K(Tensor t, Arena arena) {
+        if (t.type() != GgmlType.Q4_K || t.shape().length != 2) {
+            throw new IllegalArgumentException("not a Q4_K matrix: " + t);
+        }
+        MemorySegment data = t.data();
+        long rowBytes = t.rowBytes();
+        int blockBytes = GgmlType.Q4_K.blockBytes(), rows = t.rows(), cols = t.cols(), supers = Math.ceilDiv(cols, 256);
+        SuperBlockLaneScales scales = SuperBlockLaneScales.allocate(paddedRows(rows), Math.ceilDiv(cols, 32), arena);
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < supers; b++) {
+                long at = r * rowBytes + (long) b * blockBytes;
+                scales.setSuper(r, b, data.get(HALF, at), data.get(HALF, at + 2));
+                for (int j = 0; j < 8; j++) {
+                    scales.setGroup(r, 8 * b + j, Dequantize.scaleK4(data, at + 4, j), Dequantize.minK4(data, at + 4, j));
+                }
+            }
+        }
+        // a super-block's 128 bytes of codes: 32 per 64 columns, low nibbles the first 32, high nibbles the next
+        IntBinaryOperator code = (row, col) -> {
+            int within = col % 256;
+            int b = data.get(ValueLayout.JAVA_BYTE, row * rowBytes + (long) (col / 256) * blockBytes + 16
+                    + 32 * (within / 64) + within % 32) & 0xFF;
+            return within % 64 < 32 ? b & 15 : b >>> 4;
+        };
+        return withCodes(t.name(), "q4_k", rows, cols, 32, 0, rowBytes * rows, code, scales, arena);
     }
 
     /** A line for benchmarks: how the lane kernel walks rows here. */
@@ -227,14 +280,6 @@ public final class Int4LaneMatrix implements WeightMatrix {
         return codes.get(WORD, wordAt(row, g, within / 8)) >>> 4 * (within % 8) & 15;
     }
 
-    private short scaleBits(int row, int g) {
-        return scales.get(HALF, 2 * ((long) row * groups + g));
-    }
-
-    private short minBits(int row, int g) {
-        return mins.get(HALF, 2 * ((long) row * groups + g));
-    }
-
     @Override
     public String name() {
         return name;
@@ -257,7 +302,7 @@ public final class Int4LaneMatrix implements WeightMatrix {
 
     @Override
     public long byteSize() {
-        return (long) rows * groups * (group / 2 + (mins == null ? 2 : 4));
+        return (long) rows * (groups * group / 2 + scales.rowBytes());
     }
 
     @Override
@@ -267,7 +312,7 @@ public final class Int4LaneMatrix implements WeightMatrix {
 
     @Override
     public int columnGrain() {
-        return group;
+        return group * scales.groupGrain();
     }
 
     @Override
@@ -284,7 +329,7 @@ public final class Int4LaneMatrix implements WeightMatrix {
         LaneX lx = new LaneX(x, xOff);
         return (rowFrom, rowTo) -> {
             Objects.checkFromToIndex(rowFrom, rowTo, rows);
-            float[] scratch = new float[(mins == null ? 1 : 2) * ROWS * paddedGroups()];
+            float[] scratch = new float[(scales.hasMins() ? 2 : 1) * ROWS * scratchGroups()];
             if (ROW_AT_A_TIME) {
                 for (int r = rowFrom; r < rowTo; r++) {
                     y[yOff + r] = row(r, lx, scratch);
@@ -299,6 +344,27 @@ public final class Int4LaneMatrix implements WeightMatrix {
                 }
             }
         };
+    }
+
+    /**
+     * Floats of a row's decoded scales (or minimums) in a GEMV's scratch: whole chunks, and whole
+     * super-blocks of {@link SuperBlockLaneScales}, which decode eight at a time.
+     */
+    private int scratchGroups() {
+        int unit = Math.max(LANES, SuperBlockLaneScales.SUPER);
+        return Math.ceilDiv(groups, unit) * unit;
+    }
+
+    /** Row {@code row}'s group scales into {@code out[scalesAt..]}, its minimums (if any) into {@code out[minsAt..]}. */
+    private void decodeScales(int row, float[] out, int scalesAt, int minsAt) {
+        if (superScales != null) {
+            superScales.decodeRow(row, out, scalesAt, minsAt);
+            return;
+        }
+        F16Kernel.decode(halfScales, 2L * row * groups, groups, out, scalesAt);
+        if (halfMins != null) {
+            F16Kernel.decode(halfMins, 2L * row * groups, groups, out, minsAt);
+        }
     }
 
     /** Groups per row rounded up to whole chunks. */
@@ -388,18 +454,15 @@ public final class Int4LaneMatrix implements WeightMatrix {
      * 11.7-13.4 GB/s (2 threads, from DRAM), int4-g128 from 12.8-15.0 to 13.1-16.3.
      */
     private float row(int row, LaneX lx, float[] scratch) {
-        int pg = paddedGroups();
-        F16Kernel.decode(scales, 2L * row * groups, groups, scratch, 0);
-        if (mins != null) {
-            F16Kernel.decode(mins, 2L * row * groups, groups, scratch, pg);
-        }
+        int pg = scratchGroups();
+        decodeScales(row, scratch, 0, pg);
         float[] p = lx.a;
         IntVector m0 = IntVector.fromArray(I, MASKS, 0), m1 = IntVector.fromArray(I, MASKS, LANES),
                 m2 = IntVector.fromArray(I, MASKS, 2 * LANES), m3 = IntVector.fromArray(I, MASKS, 3 * LANES),
                 m4 = IntVector.fromArray(I, MASKS, 4 * LANES);
         long groupStart = (row / ROWS) * rowGroupBytes(), base = groupStart + (long) (row % ROWS) * ROW_VECTOR;
         int chunkBytes = chunkBytes(), chunkFloats = chunkFloats(), vectorBytes = ROWS * ROW_VECTOR;
-        boolean withMins = mins != null;
+        boolean withMins = scales.hasMins();
         FloatVector acc = FloatVector.zero(F), c0 = acc, c1 = acc, c2 = acc, c3 = acc, c4 = acc, c5 = acc, c6 = acc, c7 = acc;
         int xo = lx.o, v = 0, s = 0;
         for (int k = 0, total = chunks * vectors; k < total; k++, xo += 8 * LANES) {
@@ -442,12 +505,9 @@ public final class Int4LaneMatrix implements WeightMatrix {
 
     /** Rows {@code 4g..4g+3} times the x that {@code lx} rewrote, into {@code out}. */
     private void rows4(int g, LaneX lx, float[] scratch, float[] out) {
-        int pg = paddedGroups();
+        int pg = scratchGroups();
         for (int r = 0; r < ROWS; r++) {
-            F16Kernel.decode(scales, 2 * ((long) (g * ROWS + r) * groups), groups, scratch, r * pg);
-            if (mins != null) {
-                F16Kernel.decode(mins, 2 * ((long) (g * ROWS + r) * groups), groups, scratch, (ROWS + r) * pg);
-            }
+            decodeScales(g * ROWS + r, scratch, r * pg, (ROWS + r) * pg);
         }
         float[] p = lx.a;
         IntVector m0 = IntVector.fromArray(I, MASKS, 0), m1 = IntVector.fromArray(I, MASKS, LANES),
@@ -455,7 +515,7 @@ public final class Int4LaneMatrix implements WeightMatrix {
                 m4 = IntVector.fromArray(I, MASKS, 4 * LANES);
         long base = g * rowGroupBytes();
         int chunkBytes = chunkBytes(), chunkFloats = chunkFloats(), vectorBytes = ROWS * ROW_VECTOR;
-        boolean withMins = mins != null;
+        boolean withMins = scales.hasMins();
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int s = 0; s < chunks; s++) {
             long q = base + (long) s * chunkBytes;
@@ -557,7 +617,7 @@ public final class Int4LaneMatrix implements WeightMatrix {
             }
         }
         FloatVector sum = acc.mul(FloatVector.fromArray(F, scratch, scalesAt + sc));
-        if (mins != null) {
+        if (scales.hasMins()) {
             sum = FloatVector.fromArray(F, scratch, minsAt + sc).fma(FloatVector.fromArray(F, p, xb + (8 * vectors + 1) * LANES), sum);
         }
         return sum.reduceLanes(ADD);
@@ -580,13 +640,13 @@ public final class Int4LaneMatrix implements WeightMatrix {
     public void dequantizeRow(int row, float[] out, int off) {
         Objects.checkIndex(row, rows);
         for (int g = 0; g < groups; g++) {
-            float s = Float.float16ToFloat(scaleBits(row, g));
-            float mn = mins == null ? 0 : Float.float16ToFloat(minBits(row, g));
+            float s = scales.scale(row, g), mn = scales.min(row, g);
+            boolean withMins = scales.hasMins();
             for (int v = 0; v < vectors; v++) {
                 int word = codes.get(WORD, wordAt(row, g, v));
                 for (int n = 0, c = g * group + 8 * v; n < 8 && c < cols; n++, c++) {
                     int q = word >>> 4 * n & 15;
-                    out[off + c] = mins == null ? (q + offset) * s : Math.fma(q, s, mn);
+                    out[off + c] = withMins ? Math.fma(q, s, mn) : (q + offset) * s;
                 }
             }
         }
@@ -600,19 +660,18 @@ public final class Int4LaneMatrix implements WeightMatrix {
             return copy(from, count, 0, cols, Arena.ofAuto());
         }
         long first = from / ROWS, rowGroups = Math.ceilDiv(count, ROWS);
-        long halves = 2L * groups * ROWS;
         return new Int4LaneMatrix(name, format, count, cols, group, offset, formatBytes / rows * count,
                 codes.asSlice(first * rowGroupBytes(), rowGroups * rowGroupBytes()),
-                scales.asSlice(first * halves, rowGroups * halves),
-                mins == null ? null : mins.asSlice(first * halves, rowGroups * halves));
+                scales.viewRows(first * ROWS, rowGroups * ROWS));
     }
 
     @Override
     public Int4LaneMatrix sliceColumns(int from, int count, Arena arena) {
         Objects.checkFromIndexSize(from, count, cols);
-        if (from % group != 0 || (count % group != 0 && from + count != cols)) {
+        int grain = columnGrain();
+        if (from % grain != 0 || (count % grain != 0 && from + count != cols)) {
             throw new IllegalArgumentException("columns [" + from + ", " + (from + count) + ") of " + name + " ("
-                    + format + ") break its groups of " + group);
+                    + format + ") break its groups of " + grain);
         }
         return copy(0, rows, from, count, arena);
     }
@@ -621,22 +680,8 @@ public final class Int4LaneMatrix implements WeightMatrix {
     private Int4LaneMatrix copy(int row0, int count, int col0, int width, Arena arena) {
         int g0 = col0 / group;
         long bytes = formatBytes / rows * count / cols * width;
-        return pack(name, format, count, width, group, offset, mins != null, bytes, new Source() {
-            @Override
-            public int code(int row, int col) {
-                return Int4LaneMatrix.this.code(row0 + row, col0 + col);
-            }
-
-            @Override
-            public short scale(int row, int g) {
-                return scaleBits(row0 + row, g0 + g);
-            }
-
-            @Override
-            public short min(int row, int g) {
-                return minBits(row0 + row, g0 + g);
-            }
-        }, arena);
+        return withCodes(name, format, count, width, group, offset, bytes, (row, col) -> code(row0 + row, col0 + col),
+                scales.copy(row0, count, g0, Math.ceilDiv(width, group), paddedRows(count), arena), arena);
     }
 
     @Override

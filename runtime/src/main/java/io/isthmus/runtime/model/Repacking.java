@@ -4,6 +4,7 @@ import io.isthmus.runtime.kernel.F16PairMatrix;
 import io.isthmus.runtime.kernel.Int4LaneMatrix;
 import io.isthmus.runtime.kernel.RowGroupMatrix;
 import io.isthmus.runtime.kernel.TensorMatrix;
+import io.isthmus.runtime.kernel.VectorSettings;
 import io.isthmus.runtime.kernel.WeightMatrix;
 import io.isthmus.runtime.quant.PackedFormat;
 import io.isthmus.runtime.quant.PackedFormats;
@@ -20,9 +21,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Copies a model's Q8_0, Q4_K and Q6_K matrices out of the file's mapping into {@link RowGroupMatrix},
- * its Q4_0 matrices into {@link Int4LaneMatrix} (a group per vector lane; {@code -Disthmus.q4_0.lanes=false}
- * puts them in {@link RowGroupMatrix} too, for comparing the two), and its F16 matrices into
+ * Copies a model's Q8_0 and Q6_K matrices out of the file's mapping into {@link RowGroupMatrix},
+ * its Q4_0 and Q4_K matrices into {@link Int4LaneMatrix} (a group per vector lane; {@code -Disthmus.q4_0.lanes=false}
+ * or {@code -Disthmus.q4_k.lanes=false} puts them in {@link RowGroupMatrix} too, for comparing the two; Q4_K
+ * only below 512 bits by default, see {@link #LANES_Q4_K}), and its F16 matrices into
  * {@link F16PairMatrix}, and packed matrices as their family binds them (int4 into {@link Int4LaneMatrix};
  * {@code -Disthmus.int4.lanes=false} keeps its lookup layout), once at load: the same values in a layout whose
  * kernels decode faster (on this project's Zen 5 VM, decode of prose-llama-35m at 2 threads, beam
@@ -44,7 +46,24 @@ public final class Repacking {
     /** Whether Q4_0 goes into {@link Int4LaneMatrix} rather than {@link RowGroupMatrix} ({@code -Disthmus.q4_0.lanes}). */
     private static final boolean LANES_Q4_0 = Boolean.parseBoolean(System.getProperty("isthmus.q4_0.lanes", "true"));
 
+    /**
+     * Whether Q4_K goes into {@link Int4LaneMatrix} rather than {@link RowGroupMatrix}
+     * ({@code -Disthmus.q4_k.lanes=auto}, {@code true} or {@code false}). Auto takes the lanes below 512
+     * bits: on the Zen 3 VM (AVX2) the lane GEMV read 10.4 and 12.1 GB/s against 7.5 and 5.6, but on the
+     * AMX machine's Xeon (512 bits, 16 threads) 45–63 against 63–72 (README, "Q4_K in lanes").
+     */
+    private static final boolean LANES_Q4_K = q4_kLanes(System.getProperty("isthmus.q4_k.lanes", "auto"));
+
     private Repacking() {
+    }
+
+    static boolean q4_kLanes(String setting) {
+        return switch (setting.strip().toLowerCase(Locale.ROOT)) {
+            case "auto" -> VectorSettings.LANES < 16;
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("isthmus.q4_k.lanes must be auto, true or false, not '" + setting + "'");
+        };
     }
 
     /** The types a value of {@code isthmus.repack} names; an unknown or ungroupable type is an error naming it. */
@@ -80,6 +99,7 @@ public final class Repacking {
         return switch (t.type()) {
             case F16 -> F16PairMatrix.of(t, arena);
             case Q4_0 -> LANES_Q4_0 ? Int4LaneMatrix.ofQ4_0(t, arena) : RowGroupMatrix.of(t, arena);
+            case Q4_K -> LANES_Q4_K ? Int4LaneMatrix.ofQ4_K(t, arena) : RowGroupMatrix.of(t, arena);
             default -> RowGroupMatrix.of(t, arena);
         };
     }

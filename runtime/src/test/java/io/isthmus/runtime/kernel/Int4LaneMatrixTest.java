@@ -64,6 +64,59 @@ class Int4LaneMatrixTest {
         }
     }
 
+    /** Columns of Q4_K: whole super-blocks, a partial last one, and 136 groups (a partial chunk at 16 lanes). */
+    private static final int[] K_QUANT_KS = {256, 1024, 256 + 100, 256 * 17, 4096};
+
+    @Test
+    void q4_KHoldsTheGgufValuesAndItsProductsMatchTheScalarReference() {
+        Random rnd = new Random(12);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int k : K_QUANT_KS) {
+                for (int n : NS) {
+                    Tensor t = KQuantBlocks.randomTensor(arena, GgmlType.Q4_K, n, k, rnd);
+                    Int4LaneMatrix w = Int4LaneMatrix.ofQ4_K(t, arena);
+                    assertEquals("q4_k", w.format());
+                    assertEquals(t.byteSize(), w.formatBytes());
+                    if (k % 256 == 0) { // 3 bytes of scales a group of 32 against Q4_K's 2
+                        assertEquals((long) n * (k / 2 + k / 32 * 3), w.byteSize(), "k=" + k);
+                    }
+                    // d·sc·q − dmin·m (GGUF's order) against fma(q, d·sc, −dmin·m): within a rounding of the row's scale
+                    float[] want = TensorMatrix.of(t).dequantizeAll(), got = w.dequantizeAll();
+                    for (int r = 0; r < n; r++) {
+                        float rowMax = 0;
+                        for (int c = 0; c < k; c++) {
+                            rowMax = Math.max(rowMax, Math.abs(want[r * k + c]));
+                        }
+                        for (int c = 0; c < k; c++) {
+                            assertEquals(want[r * k + c], got[r * k + c], 1e-6 * rowMax, "k=" + k + " (" + r + ", " + c + ")");
+                        }
+                    }
+                    for (int m : PackedMatrixChecks.MS) {
+                        PackedMatrixChecks.check(w, m, 0, n, rnd, "q4_k lanes");
+                        PackedMatrixChecks.check(w, m, 1, n - 1, rnd, "q4_k lanes");
+                        PackedMatrixChecks.check(w, m, 3, Math.min(n, 5 + n / 2), rnd, "q4_k lanes");
+                    }
+                }
+            }
+        }
+    }
+
+    /** Tensor-parallel slices of Q4_K: rows anywhere, columns at whole super-blocks only. */
+    @Test
+    void q4_KSlicesKeepTheirSuperBlocks() {
+        Random rnd = new Random(13);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int k : new int[] {1024, 256 * 5, 256 * 3 + 100}) {
+                Int4LaneMatrix w = Int4LaneMatrix.ofQ4_K(KQuantBlocks.randomTensor(arena, GgmlType.Q4_K, 13, k, rnd), arena);
+                assertEquals(256, w.columnGrain());
+                PackedMatrixChecks.slicesMatch(w, arena, rnd);
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> w.sliceColumns(32, 256, arena));
+                assertTrue(e.getMessage().contains("groups of 256"), e.getMessage());
+            }
+            assertThrows(IllegalArgumentException.class, () -> Int4LaneMatrix.ofQ4_K(q4_0(arena, 2, 256, rnd), arena));
+        }
+    }
+
     /** Asymmetric groups (int4's w = q·scale + min) of every size, against their own scalar formula. */
     @ParameterizedTest
     @ValueSource(ints = {32, 64, 128})

@@ -1,6 +1,7 @@
 package io.isthmus.runtime.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -70,5 +71,14 @@ class RepackingTest {
         assertTrue(e.getMessage().contains("'bf16'") && e.getMessage().contains("q6_k") && e.getMessage().contains("f16"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Repacking.types("yes"));
         assertTrue(e.getMessage().contains("'yes'"), e.getMessage());
+    }
+
+    @Test
+    void q4_KLanesAreAutoTrueOrFalse() {
+        assertEquals(io.isthmus.runtime.kernel.VectorSettings.LANES < 16, Repacking.q4_kLanes("auto"));
+        assertTrue(Repacking.q4_kLanes(" TRUE"));
+        assertFalse(Repacking.q4_kLanes("false"));
+        var e = assertThrows(IllegalArgumentException.class, () -> Repacking.q4_kLanes("on"));
+        assertTrue(e.getMessage().contains("isthmus.q4_k.lanes") && e.getMessage().contains("'on'"), e.getMessage());
     }
 }
