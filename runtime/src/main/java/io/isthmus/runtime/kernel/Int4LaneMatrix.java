@@ -33,7 +33,7 @@ import jdk.incubator.vector.VectorOperators;
  *     in one 32-bit word, 8 codes of the chunk's group j (nibble n of vector v: column
  *     {@code G·j + 8v + n}). A last chunk of fewer groups is as many lanes wide.</li>
  * <li>Scales (and minimums) are row-major, apart from the codes, in the format's own compact form
- *     ({@link LaneScales}: f16 per group, or Q4_K's 6-bit values under an f16 per super-block), decoded
+ *     ({@link LaneScales}: f16 per group, or Q4_K's 6-bit values under a d and dmin per super-block), decoded
  *     into floats a row at a time.</li>
  * </ul>
  *
@@ -98,9 +98,10 @@ public final class Int4LaneMatrix implements WeightMatrix {
     private final int tail;    // groups in the last, partial chunk (0: none)
     private final int vectors; // per chunk and row: G / 8
     private final MemorySegment codes;
-    private final LaneScales scales; // with minimums, or the fixed offset instead
-    // the same scales for the kernels, which decode them with static or final-class calls: a kernel
-    // compiled for one kind of scales then never deoptimizes on a class check when another appears
+    private final LaneScales scales;
+    private final boolean withMins; // whether the scales have minimums; else the fixed offset
+    // the same scales for the kernels, which decode them with static or final-class calls, not
+    // through the interface: no class check in their compiled code depends on which kinds were seen
     private final MemorySegment halfScales;        // f16 scales, or null
     private final MemorySegment halfMins;          // f16 minimums, or null
     private final SuperBlockLaneScales superScales; // Q4_K's, or null
@@ -123,6 +124,7 @@ public final class Int4LaneMatrix implements WeightMatrix {
         this.vectors = group / 8;
         this.codes = codes;
         this.scales = scales;
+        this.withMins = scales.hasMins();
         this.halfScales = scales instanceof HalfLaneScales h ? h.scaleSegment() : null;
         this.halfMins = scales instanceof HalfLaneScales h ? h.minSegment() : null;
         this.superScales = scales instanceof SuperBlockLaneScales k ? k : null;
@@ -329,7 +331,7 @@ public final class Int4LaneMatrix implements WeightMatrix {
         LaneX lx = new LaneX(x, xOff);
         return (rowFrom, rowTo) -> {
             Objects.checkFromToIndex(rowFrom, rowTo, rows);
-            float[] scratch = new float[(scales.hasMins() ? 2 : 1) * ROWS * scratchGroups()];
+            float[] scratch = new float[(withMins ? 2 : 1) * ROWS * scratchGroups()];
             if (ROW_AT_A_TIME) {
                 for (int r = rowFrom; r < rowTo; r++) {
                     y[yOff + r] = row(r, lx, scratch);
@@ -462,7 +464,6 @@ public final class Int4LaneMatrix implements WeightMatrix {
                 m4 = IntVector.fromArray(I, MASKS, 4 * LANES);
         long groupStart = (row / ROWS) * rowGroupBytes(), base = groupStart + (long) (row % ROWS) * ROW_VECTOR;
         int chunkBytes = chunkBytes(), chunkFloats = chunkFloats(), vectorBytes = ROWS * ROW_VECTOR;
-        boolean withMins = scales.hasMins();
         FloatVector acc = FloatVector.zero(F), c0 = acc, c1 = acc, c2 = acc, c3 = acc, c4 = acc, c5 = acc, c6 = acc, c7 = acc;
         int xo = lx.o, v = 0, s = 0;
         for (int k = 0, total = chunks * vectors; k < total; k++, xo += 8 * LANES) {
@@ -515,7 +516,6 @@ public final class Int4LaneMatrix implements WeightMatrix {
                 m4 = IntVector.fromArray(I, MASKS, 4 * LANES);
         long base = g * rowGroupBytes();
         int chunkBytes = chunkBytes(), chunkFloats = chunkFloats(), vectorBytes = ROWS * ROW_VECTOR;
-        boolean withMins = scales.hasMins();
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int s = 0; s < chunks; s++) {
             long q = base + (long) s * chunkBytes;
@@ -617,7 +617,7 @@ public final class Int4LaneMatrix implements WeightMatrix {
             }
         }
         FloatVector sum = acc.mul(FloatVector.fromArray(F, scratch, scalesAt + sc));
-        if (scales.hasMins()) {
+        if (withMins) {
             sum = FloatVector.fromArray(F, scratch, minsAt + sc).fma(FloatVector.fromArray(F, p, xb + (8 * vectors + 1) * LANES), sum);
         }
         return sum.reduceLanes(ADD);
@@ -641,7 +641,6 @@ public final class Int4LaneMatrix implements WeightMatrix {
         Objects.checkIndex(row, rows);
         for (int g = 0; g < groups; g++) {
             float s = scales.scale(row, g), mn = scales.min(row, g);
-            boolean withMins = scales.hasMins();
             for (int v = 0; v < vectors; v++) {
                 int word = codes.get(WORD, wordAt(row, g, v));
                 for (int n = 0, c = g * group + 8 * v; n < 8 && c < cols; n++, c++) {

@@ -234,7 +234,7 @@ public final class KernelBenchmark {
 
     /**
      * DRAM speed under this fraction of the L2 speed is not the memory: the 4-bit kernels read DRAM at
-     * 0.7–1.1 times their L2 speed, and the stalls seen were 0.002–0.12 times.
+     * 0.7–1.3 times their L2 speed, and the stalls seen were 0.002–0.12 times.
      */
     private static final double STALL_RATIO = 0.2;
 
