@@ -49,7 +49,7 @@ public final class Repacking {
     /**
      * Whether Q4_K goes into {@link Int4LaneMatrix} rather than {@link RowGroupMatrix}
      * ({@code -Disthmus.q4_k.lanes=auto}, {@code true} or {@code false}). Auto takes the lanes below 512
-     * bits: on the Zen 3 VM (AVX2) the lane GEMV read 10.4 and 12.1 GB/s against 7.5 and 5.6, but on the
+     * bits: on the Zen 3 VM (AVX2) the lane GEMV read 12.8 and 12.1 GB/s against 5.3 and 7.0, but on the
      * AMX machine's Xeon (512 bits, 16 threads) 45–64 against 62–72 (README, "Q4_K in lanes").
      */
     private static final boolean LANES_Q4_K = q4_kLanes(System.getProperty("isthmus.q4_k.lanes", "auto"));
