@@ -15,18 +15,18 @@ import java.util.Random;
  * Run from the repository root after {@code mvn package}:
  * {@code java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
  * -cp "runtime/target/classes:launcher-cli/target/lib/*" examples/bench/probes/GemvSpread.java
- * FORMAT ROWS COPIES SECONDS} (FORMAT: as bench-kernels takes it, a GGUF type or a packed spec such as
- * int4-g128; 4096 columns).
+ * FORMAT ROWS COPIES SECONDS [COLS]} (FORMAT: as bench-kernels takes it, a GGUF type or a packed spec such as
+ * int4-g128; COLS 4096 unless given).
  */
 public class GemvSpread {
 
     public static void main(String[] args) {
-        if (args.length != 4) {
-            System.err.println("usage: GemvSpread FORMAT ROWS COPIES SECONDS");
+        if (args.length != 4 && args.length != 5) {
+            System.err.println("usage: GemvSpread FORMAT ROWS COPIES SECONDS [COLS]");
             System.exit(2);
         }
         String format = args[0];
-        int rows = Integer.parseInt(args[1]), cols = 4096, copies = Integer.parseInt(args[2]);
+        int rows = Integer.parseInt(args[1]), cols = args.length > 4 ? Integer.parseInt(args[4]) : 4096, copies = Integer.parseInt(args[2]);
         double seconds = Double.parseDouble(args[3]);
         Random rnd = new Random(42);
         float[] values = new float[rows * cols];
