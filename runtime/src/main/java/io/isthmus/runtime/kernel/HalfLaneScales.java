@@ -81,8 +81,8 @@ final class HalfLaneScales implements LaneScales {
     }
 
     @Override
-    public LaneScales copy(int row0, int count, int g0, int groups, long paddedRows, Arena arena) {
-        HalfLaneScales c = allocate(paddedRows, groups, mins != null, arena);
+    public LaneScales copy(int row0, int count, int g0, int groups, Arena arena) {
+        HalfLaneScales c = allocate(count, groups, mins != null, arena);
         for (int r = 0; r < count; r++) {
             for (int g = 0; g < groups; g++) {
                 c.set(r, g, scales.get(HALF, at(row0 + r, g0 + g)), mins == null ? 0 : mins.get(HALF, at(row0 + r, g0 + g)));

@@ -27,8 +27,7 @@ import jdk.incubator.vector.VectorOperators;
  * Held so that a vector lane carries one group:
  *
  * <ul>
- * <li>Rows go in groups of four, whose codes lie side by side in one stream, as in
- *     {@link RowGroupMatrix}; rows past the last full group are zeros.</li>
+ * <li>Rows go one after another, each one stream.</li>
  * <li>A row's groups go in chunks of {@code LANES}; a chunk is G/8 vectors per row, whose lane j holds,
  *     in one 32-bit word, 8 codes of the chunk's group j (nibble n of vector v: column
  *     {@code G·j + 8v + n}). A last chunk of fewer groups is as many lanes wide.</li>
@@ -45,6 +44,14 @@ import jdk.incubator.vector.VectorOperators;
  * Per code that leaves an AND and an FMA: on this project's Zen 5 VM, Q4_0 from L2 on one core went
  * from 28 to 42 GB/s against {@link RowGroupMatrix}'s grouped blocks (a throwaway probe).
  *
+ * <p>A GEMV takes a row at a time ({@link #row}), with an accumulator per code position. A form that
+ * took four rows at a time, sharing each slice of x, ran no faster on the AMX machine (512 bits, 32
+ * registers) and stalled there: its method was so large that C2 delayed some of the Vector API's
+ * inlining, failed the intrinsic of one AND when it came back to it, and left a call that boxes
+ * vectors in the loop (0.2 GB/s instead of 60; 2 of 4 JVMs timing q4_0, int4-g128, q4_0, int4-g64,
+ * against none of 4 a row at a time, examples/bench/results/kernels-4bit-amx-16cpu/stop34). Below 512
+ * bits, where x86 has 16 vector registers, four rows spilled, and one was 2× faster.
+ *
  * <p>Products of several x rows (prefill) decode a row at a time into floats and take dot products.
  */
 public final class Int4LaneMatrix implements WeightMatrix {
@@ -53,18 +60,6 @@ public final class Int4LaneMatrix implements WeightMatrix {
     private static final ValueLayout.OfInt WORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final boolean SUB = NibbleLevels.SUBNORMAL;
-    /**
-     * Whether GEMVs take a row at a time ({@link #row}) rather than four ({@link #rows4}): below 512 bits,
-     * where x86 has 16 vector registers, not 32. Four rows' accumulators, codes and masks then spill;
-     * one row with an accumulator per code position nearly fits (C2 keeps two of the five masks on the
-     * stack and reloads them in the loop), and was 2× faster on this project's Zen 3 VM
-     * (AVX2; the four-row kernel 4-5 GB/s from L2 on one core, a one-row probe 8-11; examples/bench/probes/LaneLoopProbe
-     * times this loop from L1).
-     * {@code -Disthmus.kernel.lane-rows=1} or {@code 4} picks one form on any width (tests take both).
-     */
-    private static final boolean ROW_AT_A_TIME = rowAtATime(System.getProperty("isthmus.kernel.lane-rows", "auto"));
-    /** Rows stored side by side: four for {@link #rows4}, one for {@link #row}, which then reads a contiguous stream. */
-    static final int ROWS = ROW_AT_A_TIME ? 1 : 4;
     /** Bytes of one row's vector of codes: a word per lane. */
     private static final int ROW_VECTOR = 4 * LANES;
     /**
@@ -138,7 +133,7 @@ public final class Int4LaneMatrix implements WeightMatrix {
     public static Int4LaneMatrix pack(String name, String format, int rows, int cols, int group, float offset,
                                       boolean withMins, long formatBytes, Source source, Arena arena) {
         int groups = Math.ceilDiv(cols, group);
-        HalfLaneScales scales = HalfLaneScales.allocate(paddedRows(rows), groups, withMins, arena);
+        HalfLaneScales scales = HalfLaneScales.allocate(rows, groups, withMins, arena);
         for (int r = 0; r < rows; r++) {
             for (int g = 0; g < groups; g++) {
                 scales.set(r, g, source.scale(r, g), withMins ? source.min(r, g) : 0);
@@ -147,17 +142,12 @@ public final class Int4LaneMatrix implements WeightMatrix {
         return withCodes(name, format, rows, cols, group, withMins ? 0 : offset, formatBytes, source::code, scales, arena);
     }
 
-    /** Rows rounded up to whole groups of rows: as many as the codes and scales hold. */
-    private static long paddedRows(int rows) {
-        return (long) Math.ceilDiv(rows, ROWS) * ROWS;
-    }
-
     /** Codes of row r, column c: {@code code.applyAsInt(r, c)}. */
     private static Int4LaneMatrix withCodes(String name, String format, int rows, int cols, int group, float offset,
                                             long formatBytes, IntBinaryOperator code, LaneScales scales, Arena arena) {
         int groups = Math.ceilDiv(cols, group);
         Int4LaneMatrix m = new Int4LaneMatrix(name, format, rows, cols, group, offset, formatBytes,
-                arena.allocate(paddedRows(rows) * groups * group / 2, 64), scales);
+                arena.allocate((long) rows * groups * group / 2, 64), scales);
         for (int r = 0; r < rows; r++) {
             for (int g = 0; g < groups; g++) {
                 for (int v = 0; v < m.vectors; v++) {
@@ -215,7 +205,7 @@ public final class Int4LaneMatrix implements WeightMatrix {
         MemorySegment data = t.data();
         long rowBytes = t.rowBytes();
         int blockBytes = GgmlType.Q4_K.blockBytes(), rows = t.rows(), cols = t.cols(), supers = Math.ceilDiv(cols, 256);
-        SuperBlockLaneScales scales = SuperBlockLaneScales.allocate(paddedRows(rows), Math.ceilDiv(cols, 32), arena);
+        SuperBlockLaneScales scales = SuperBlockLaneScales.allocate(rows, Math.ceilDiv(cols, 32), arena);
         for (int r = 0; r < rows; r++) {
             for (int b = 0; b < supers; b++) {
                 long at = r * rowBytes + (long) b * blockBytes;
@@ -235,20 +225,6 @@ public final class Int4LaneMatrix implements WeightMatrix {
         return withCodes(t.name(), "q4_k", rows, cols, 32, 0, rowBytes * rows, code, scales, arena);
     }
 
-    /** A line for benchmarks: how the lane kernel walks rows here. */
-    public static String describe() {
-        return "4-bit lane GEMVs " + (ROW_AT_A_TIME ? "a row at a time" : "four rows at a time");
-    }
-
-    static boolean rowAtATime(String setting) {
-        return switch (setting.strip()) {
-            case "auto" -> LANES < 16;
-            case "1" -> true;
-            case "4" -> false;
-            default -> throw new IllegalArgumentException("isthmus.kernel.lane-rows must be auto, 1 or 4, not '" + setting + "'");
-        };
-    }
-
     private static int[] masks() {
         int[] m = new int[NibbleLevels.POSITIONS * LANES];
         for (int p = 0; p < NibbleLevels.POSITIONS; p++) {
@@ -257,24 +233,24 @@ public final class Int4LaneMatrix implements WeightMatrix {
         return m;
     }
 
-    /** Bytes of a group of four rows' codes. */
-    private long rowGroupBytes() {
-        return (long) ROWS * groups * group / 2;
+    /** Bytes of a row's codes. */
+    private long rowBytes() {
+        return (long) groups * group / 2;
     }
 
-    /** Bytes of a full chunk of four rows. */
+    /** Bytes of a row's full chunk. */
     private int chunkBytes() {
-        return vectors * ROWS * ROW_VECTOR;
+        return vectors * ROW_VECTOR;
     }
 
     /** Byte offset of the word holding vector v of row r's group g. */
     private long wordAt(int row, int g, int v) {
-        long at = (long) (row / ROWS) * rowGroupBytes();
-        int r = row % ROWS, chunk = g / LANES, lane = g % LANES;
+        long at = row * rowBytes();
+        int chunk = g / LANES, lane = g % LANES;
         if (chunk < chunks) {
-            return at + (long) chunk * chunkBytes() + (long) v * ROWS * ROW_VECTOR + (long) r * ROW_VECTOR + 4L * lane;
+            return at + (long) chunk * chunkBytes() + (long) v * ROW_VECTOR + 4L * lane;
         }
-        return at + (long) chunks * chunkBytes() + 4L * ((long) v * ROWS * tail + (long) r * tail + lane);
+        return at + (long) chunks * chunkBytes() + 4L * ((long) v * tail + lane);
     }
 
     private int code(int row, int col) {
@@ -331,19 +307,9 @@ public final class Int4LaneMatrix implements WeightMatrix {
         LaneX lx = new LaneX(x, xOff);
         return (rowFrom, rowTo) -> {
             Objects.checkFromToIndex(rowFrom, rowTo, rows);
-            float[] scratch = new float[(withMins ? 2 : 1) * ROWS * scratchGroups()];
-            if (ROW_AT_A_TIME) {
-                for (int r = rowFrom; r < rowTo; r++) {
-                    y[yOff + r] = row(r, lx, scratch);
-                }
-                return;
-            }
-            float[] four = new float[ROWS];
-            for (int g = rowFrom / ROWS; g * ROWS < rowTo; g++) {
-                rows4(g, lx, scratch, four);
-                for (int r = Math.max(rowFrom, g * ROWS); r < Math.min(rowTo, (g + 1) * ROWS); r++) {
-                    y[yOff + r] = four[r - g * ROWS];
-                }
+            float[] scratch = new float[(withMins ? 2 : 1) * scratchGroups()];
+            for (int r = rowFrom; r < rowTo; r++) {
+                y[yOff + r] = row(r, lx, scratch);
             }
         };
     }
@@ -380,7 +346,7 @@ public final class Int4LaneMatrix implements WeightMatrix {
     }
 
     /**
-     * x rewritten for {@link #rows4}: per chunk, per vector v and nibble n, lane j holds
+     * x rewritten for {@link #row}: per chunk, per vector v and nibble n, lane j holds
      * {@code x[G·j + 8v + n]·2^xExponent(position of n, t)} (zero past the row's end); then per group
      * {@code offset·Σx·2^(−t)} and {@code Σx·2^(−t)}. Every product comes out times 2^(−t), undone once per row.
      */
@@ -448,8 +414,8 @@ public final class Int4LaneMatrix implements WeightMatrix {
     }
 
     /**
-     * Row {@code row} times the x that {@code lx} rewrote: {@link #rows4}'s sums for one row, with an
-     * accumulator per code position (8 independent FMA chains) instead of two per row. It is one loop
+     * Row {@code row} times the x that {@code lx} rewrote, with an accumulator per code position (8
+     * independent FMA chains). It is one loop
      * over the row's vectors that closes a chunk every {@code vectors} steps, not a loop per chunk: C2
      * sets up each loop it enters (range checks, a first iteration apart), which with Q4_0's four
      * vectors a chunk cost a third of the time. Q4_0 on this project's Zen 3 VM went from 6.6-9.4 to
@@ -462,8 +428,8 @@ public final class Int4LaneMatrix implements WeightMatrix {
         IntVector m0 = IntVector.fromArray(I, MASKS, 0), m1 = IntVector.fromArray(I, MASKS, LANES),
                 m2 = IntVector.fromArray(I, MASKS, 2 * LANES), m3 = IntVector.fromArray(I, MASKS, 3 * LANES),
                 m4 = IntVector.fromArray(I, MASKS, 4 * LANES);
-        long groupStart = (row / ROWS) * rowGroupBytes(), base = groupStart + (long) (row % ROWS) * ROW_VECTOR;
-        int chunkBytes = chunkBytes(), chunkFloats = chunkFloats(), vectorBytes = ROWS * ROW_VECTOR;
+        long base = row * rowBytes();
+        int chunkBytes = chunkBytes(), chunkFloats = chunkFloats(), vectorBytes = ROW_VECTOR;
         FloatVector acc = FloatVector.zero(F), c0 = acc, c1 = acc, c2 = acc, c3 = acc, c4 = acc, c5 = acc, c6 = acc, c7 = acc;
         int xo = lx.o, v = 0, s = 0;
         for (int k = 0, total = chunks * vectors; k < total; k++, xo += 8 * LANES) {
@@ -499,114 +465,19 @@ public final class Int4LaneMatrix implements WeightMatrix {
         }
         float sum = acc.reduceLanes(ADD);
         if (tail > 0) {
-            sum += tailRow(groupStart + (long) chunks * chunkBytes, row % ROWS, lx.a, lx.o + chunks * chunkFloats, scratch, 0, pg);
+            sum += tailRow(base + (long) chunks * chunkBytes, lx.a, lx.o + chunks * chunkFloats, scratch, 0, pg);
         }
         return (float) (sum * lx.unscale);
     }
 
-    /** Rows {@code 4g..4g+3} times the x that {@code lx} rewrote, into {@code out}. */
-    private void rows4(int g, LaneX lx, float[] scratch, float[] out) {
-        int pg = scratchGroups();
-        for (int r = 0; r < ROWS; r++) {
-            decodeScales(g * ROWS + r, scratch, r * pg, (ROWS + r) * pg);
-        }
-        float[] p = lx.a;
-        IntVector m0 = IntVector.fromArray(I, MASKS, 0), m1 = IntVector.fromArray(I, MASKS, LANES),
-                m2 = IntVector.fromArray(I, MASKS, 2 * LANES), m3 = IntVector.fromArray(I, MASKS, 3 * LANES),
-                m4 = IntVector.fromArray(I, MASKS, 4 * LANES);
-        long base = g * rowGroupBytes();
-        int chunkBytes = chunkBytes(), chunkFloats = chunkFloats(), vectorBytes = ROWS * ROW_VECTOR;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int s = 0; s < chunks; s++) {
-            long q = base + (long) s * chunkBytes;
-            int xb = lx.o + s * chunkFloats;
-            FloatVector p0 = FloatVector.fromArray(F, p, xb + 8 * vectors * LANES), p1 = p0, p2 = p0, p3 = p0;
-            FloatVector e0 = FloatVector.zero(F), e1 = e0, e2 = e0, e3 = e0, x;
-            for (int v = 0; v < vectors; v++) {
-                long at = q + (long) v * vectorBytes;
-                IntVector w0 = IntVector.fromMemorySegment(I, codes, at, LE);
-                IntVector w1 = IntVector.fromMemorySegment(I, codes, at + ROW_VECTOR, LE);
-                IntVector w2 = IntVector.fromMemorySegment(I, codes, at + 2 * ROW_VECTOR, LE);
-                IntVector w3 = IntVector.fromMemorySegment(I, codes, at + 3 * ROW_VECTOR, LE);
-                int xo = xb + 8 * v * LANES;
-                x = FloatVector.fromArray(F, p, xo);
-                p0 = (SUB ? w0.and(m0).reinterpretAsFloats() : (FloatVector) w0.and(m0).convert(I2F, 0)).fma(x, p0);
-                p1 = (SUB ? w1.and(m0).reinterpretAsFloats() : (FloatVector) w1.and(m0).convert(I2F, 0)).fma(x, p1);
-                p2 = (SUB ? w2.and(m0).reinterpretAsFloats() : (FloatVector) w2.and(m0).convert(I2F, 0)).fma(x, p2);
-                p3 = (SUB ? w3.and(m0).reinterpretAsFloats() : (FloatVector) w3.and(m0).convert(I2F, 0)).fma(x, p3);
-                x = FloatVector.fromArray(F, p, xo + 1 * LANES);
-                e0 = (SUB ? w0.and(m1).reinterpretAsFloats() : (FloatVector) w0.and(m1).convert(I2F, 0)).fma(x, e0);
-                e1 = (SUB ? w1.and(m1).reinterpretAsFloats() : (FloatVector) w1.and(m1).convert(I2F, 0)).fma(x, e1);
-                e2 = (SUB ? w2.and(m1).reinterpretAsFloats() : (FloatVector) w2.and(m1).convert(I2F, 0)).fma(x, e2);
-                e3 = (SUB ? w3.and(m1).reinterpretAsFloats() : (FloatVector) w3.and(m1).convert(I2F, 0)).fma(x, e3);
-                x = FloatVector.fromArray(F, p, xo + 2 * LANES);
-                p0 = (SUB ? w0.and(m2).reinterpretAsFloats() : (FloatVector) w0.and(m2).convert(I2F, 0)).fma(x, p0);
-                p1 = (SUB ? w1.and(m2).reinterpretAsFloats() : (FloatVector) w1.and(m2).convert(I2F, 0)).fma(x, p1);
-                p2 = (SUB ? w2.and(m2).reinterpretAsFloats() : (FloatVector) w2.and(m2).convert(I2F, 0)).fma(x, p2);
-                p3 = (SUB ? w3.and(m2).reinterpretAsFloats() : (FloatVector) w3.and(m2).convert(I2F, 0)).fma(x, p3);
-                x = FloatVector.fromArray(F, p, xo + 3 * LANES);
-                e0 = (SUB ? w0.and(m3).reinterpretAsFloats() : (FloatVector) w0.and(m3).convert(I2F, 0)).fma(x, e0);
-                e1 = (SUB ? w1.and(m3).reinterpretAsFloats() : (FloatVector) w1.and(m3).convert(I2F, 0)).fma(x, e1);
-                e2 = (SUB ? w2.and(m3).reinterpretAsFloats() : (FloatVector) w2.and(m3).convert(I2F, 0)).fma(x, e2);
-                e3 = (SUB ? w3.and(m3).reinterpretAsFloats() : (FloatVector) w3.and(m3).convert(I2F, 0)).fma(x, e3);
-                x = FloatVector.fromArray(F, p, xo + 4 * LANES);
-                p0 = (SUB ? w0.and(m4).reinterpretAsFloats() : (FloatVector) w0.and(m4).convert(I2F, 0)).fma(x, p0);
-                p1 = (SUB ? w1.and(m4).reinterpretAsFloats() : (FloatVector) w1.and(m4).convert(I2F, 0)).fma(x, p1);
-                p2 = (SUB ? w2.and(m4).reinterpretAsFloats() : (FloatVector) w2.and(m4).convert(I2F, 0)).fma(x, p2);
-                p3 = (SUB ? w3.and(m4).reinterpretAsFloats() : (FloatVector) w3.and(m4).convert(I2F, 0)).fma(x, p3);
-                IntVector u0 = w0.lanewise(LSHR, 20), u1 = w1.lanewise(LSHR, 20), u2 = w2.lanewise(LSHR, 20), u3 = w3.lanewise(LSHR, 20);
-                x = FloatVector.fromArray(F, p, xo + 5 * LANES);
-                e0 = (SUB ? u0.and(m0).reinterpretAsFloats() : (FloatVector) u0.and(m0).convert(I2F, 0)).fma(x, e0);
-                e1 = (SUB ? u1.and(m0).reinterpretAsFloats() : (FloatVector) u1.and(m0).convert(I2F, 0)).fma(x, e1);
-                e2 = (SUB ? u2.and(m0).reinterpretAsFloats() : (FloatVector) u2.and(m0).convert(I2F, 0)).fma(x, e2);
-                e3 = (SUB ? u3.and(m0).reinterpretAsFloats() : (FloatVector) u3.and(m0).convert(I2F, 0)).fma(x, e3);
-                x = FloatVector.fromArray(F, p, xo + 6 * LANES);
-                p0 = (SUB ? u0.and(m1).reinterpretAsFloats() : (FloatVector) u0.and(m1).convert(I2F, 0)).fma(x, p0);
-                p1 = (SUB ? u1.and(m1).reinterpretAsFloats() : (FloatVector) u1.and(m1).convert(I2F, 0)).fma(x, p1);
-                p2 = (SUB ? u2.and(m1).reinterpretAsFloats() : (FloatVector) u2.and(m1).convert(I2F, 0)).fma(x, p2);
-                p3 = (SUB ? u3.and(m1).reinterpretAsFloats() : (FloatVector) u3.and(m1).convert(I2F, 0)).fma(x, p3);
-                x = FloatVector.fromArray(F, p, xo + 7 * LANES);
-                e0 = (SUB ? u0.and(m2).reinterpretAsFloats() : (FloatVector) u0.and(m2).convert(I2F, 0)).fma(x, e0);
-                e1 = (SUB ? u1.and(m2).reinterpretAsFloats() : (FloatVector) u1.and(m2).convert(I2F, 0)).fma(x, e1);
-                e2 = (SUB ? u2.and(m2).reinterpretAsFloats() : (FloatVector) u2.and(m2).convert(I2F, 0)).fma(x, e2);
-                e3 = (SUB ? u3.and(m2).reinterpretAsFloats() : (FloatVector) u3.and(m2).convert(I2F, 0)).fma(x, e3);
-            }
-            int sc = s * LANES;
-            a0 = p0.add(e0).fma(FloatVector.fromArray(F, scratch, sc), a0);
-            a1 = p1.add(e1).fma(FloatVector.fromArray(F, scratch, pg + sc), a1);
-            a2 = p2.add(e2).fma(FloatVector.fromArray(F, scratch, 2 * pg + sc), a2);
-            a3 = p3.add(e3).fma(FloatVector.fromArray(F, scratch, 3 * pg + sc), a3);
-            if (withMins) {
-                FloatVector sums = FloatVector.fromArray(F, p, xb + (8 * vectors + 1) * LANES);
-                a0 = FloatVector.fromArray(F, scratch, 4 * pg + sc).fma(sums, a0);
-                a1 = FloatVector.fromArray(F, scratch, 5 * pg + sc).fma(sums, a1);
-                a2 = FloatVector.fromArray(F, scratch, 6 * pg + sc).fma(sums, a2);
-                a3 = FloatVector.fromArray(F, scratch, 7 * pg + sc).fma(sums, a3);
-            }
-        }
-        out[0] = a0.reduceLanes(ADD);
-        out[1] = a1.reduceLanes(ADD);
-        out[2] = a2.reduceLanes(ADD);
-        out[3] = a3.reduceLanes(ADD);
-        if (tail > 0) {
-            for (int r = 0; r < ROWS; r++) {
-                out[r] += tailRow(base + (long) chunks * chunkBytes, r, lx.a, lx.o + chunks * chunkFloats, scratch, r * pg,
-                        (ROWS + r) * pg);
-            }
-        }
-        for (int r = 0; r < ROWS; r++) {
-            out[r] = (float) (out[r] * lx.unscale);
-        }
-    }
-
     /**
-     * Row {@code r} (of four) of the last, partial chunk at {@code at}: the same sums, with loads of
+     * A row's last, partial chunk, at {@code at}: the same sums, with loads of
      * {@code tail} lanes; its scales start at {@code scratch[scalesAt]}, its minimums at {@code minsAt}.
      * A vector's eight products are summed as a tree before they join the row's sum, so the chain from
      * one vector to the next is one add: with one FMA chain through all eight, as before, a row of 4480
      * columns (4 chunks and 3 groups of 128) ran at half the speed of one of 4096.
      */
-    private float tailRow(long at, int r, float[] p, int xb, float[] scratch, int scalesAt, int minsAt) {
+    private float tailRow(long at, float[] p, int xb, float[] scratch, int scalesAt, int minsAt) {
         VectorMask<Integer> lanes = I.indexInRange(0, tail);
         IntVector m0 = IntVector.fromArray(I, MASKS, 0), m1 = IntVector.fromArray(I, MASKS, LANES),
                 m2 = IntVector.fromArray(I, MASKS, 2 * LANES), m3 = IntVector.fromArray(I, MASKS, 3 * LANES),
@@ -614,7 +485,7 @@ public final class Int4LaneMatrix implements WeightMatrix {
         int sc = chunks * LANES;
         FloatVector acc = FloatVector.fromArray(F, p, xb + 8 * vectors * LANES);
         for (int v = 0; v < vectors; v++) {
-            IntVector w = IntVector.fromMemorySegment(I, codes, at + 4L * ((long) v * ROWS * tail + (long) r * tail), LE, lanes);
+            IntVector w = IntVector.fromMemorySegment(I, codes, at + 4L * v * tail, LE, lanes);
             IntVector u = w.lanewise(LSHR, 20);
             int xo = xb + 8 * v * LANES;
             // written out, not through a helper: C2 stops inlining a helper once the method is big, and
@@ -664,17 +535,12 @@ public final class Int4LaneMatrix implements WeightMatrix {
         }
     }
 
-    /** A view when {@code from} starts a group of four; otherwise the rows are copied (into memory the GC frees). */
+    /** A view of the rows: each is its own stream of codes and scales. */
     @Override
     public Int4LaneMatrix sliceRows(int from, int count) {
         Objects.checkFromIndexSize(from, count, rows);
-        if (from % ROWS != 0) {
-            return copy(from, count, 0, cols, Arena.ofAuto());
-        }
-        long first = from / ROWS, rowGroups = Math.ceilDiv(count, ROWS);
         return new Int4LaneMatrix(name, format, count, cols, group, offset, formatBytes / rows * count,
-                codes.asSlice(first * rowGroupBytes(), rowGroups * rowGroupBytes()),
-                scales.viewRows(first * ROWS, rowGroups * ROWS));
+                codes.asSlice(from * rowBytes(), count * rowBytes()), scales.viewRows(from, count));
     }
 
     @Override
@@ -693,7 +559,7 @@ public final class Int4LaneMatrix implements WeightMatrix {
         int g0 = col0 / group;
         long bytes = formatBytes / rows * count / cols * width;
         return withCodes(name, format, count, width, group, offset, bytes, (row, col) -> code(row0 + row, col0 + col),
-                scales.copy(row0, count, g0, Math.ceilDiv(width, group), paddedRows(count), arena), arena);
+                scales.copy(row0, count, g0, Math.ceilDiv(width, group), arena), arena);
     }
 
     @Override

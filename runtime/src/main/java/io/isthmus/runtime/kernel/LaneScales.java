@@ -30,9 +30,9 @@ sealed interface LaneScales permits HalfLaneScales, SuperBlockLaneScales {
     LaneScales viewRows(long from, long count);
 
     /**
-     * Rows {@code [row0, row0 + count)} and groups {@code [g0, g0 + groups)} copied into {@code arena},
-     * with room (zeros) up to {@code paddedRows} rows; {@code g0} and {@code groups} are multiples of
-     * {@link #groupGrain} except where {@code groups} reaches the row's end.
+     * Rows {@code [row0, row0 + count)} and groups {@code [g0, g0 + groups)} copied into {@code arena};
+     * {@code g0} and {@code groups} are multiples of {@link #groupGrain} except where {@code groups}
+     * reaches the row's end.
      */
-    LaneScales copy(int row0, int count, int g0, int groups, long paddedRows, Arena arena);
+    LaneScales copy(int row0, int count, int g0, int groups, Arena arena);
 }

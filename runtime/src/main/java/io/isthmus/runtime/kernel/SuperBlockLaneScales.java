@@ -106,11 +106,11 @@ final class SuperBlockLaneScales implements LaneScales {
     }
 
     @Override
-    public LaneScales copy(int row0, int count, int g0, int groups, long paddedRows, Arena arena) {
+    public LaneScales copy(int row0, int count, int g0, int groups, Arena arena) {
         if (g0 % SUPER != 0) {
             throw new IllegalArgumentException("groups [" + g0 + ", " + (g0 + groups) + ") break super-blocks of " + SUPER);
         }
-        SuperBlockLaneScales c = allocate(paddedRows, groups, arena);
+        SuperBlockLaneScales c = allocate(count, groups, arena);
         for (int r = 0; r < count; r++) {
             MemorySegment.copy(records, recordAt(row0 + r, g0 / SUPER), c.records, c.recordAt(r, 0), c.rowBytes());
         }

@@ -2,7 +2,6 @@ package io.isthmus.runtime.kernel.bench;
 
 import io.isthmus.runtime.config.FormatSpec;
 import io.isthmus.runtime.kernel.ComputePool;
-import io.isthmus.runtime.kernel.Int4LaneMatrix;
 import io.isthmus.runtime.kernel.TensorMatrix;
 import io.isthmus.runtime.model.Repacking;
 import io.isthmus.runtime.kernel.WeightMatrix;
@@ -89,8 +88,8 @@ public final class KernelBenchmark {
              Arena arena = Arena.ofShared();
              ReadBandwidth bandwidth = ReadBandwidth.on(pool)) {
             pool.pinAsDriver(); // as the engine's thread: this one is worker 0, on the first CPU, not free to share a worker's
-            out.printf("Isthmus kernel benchmark: %d threads, %s, %s, %s, GEMV %d x %d%n", pool.size(),
-                    VectorSettings.describe(), NibbleLevels.describe(), Int4LaneMatrix.describe(), rows, cols);
+            out.printf("Isthmus kernel benchmark: %d threads, %s, %s, GEMV %d x %d%n", pool.size(),
+                    VectorSettings.describe(), NibbleLevels.describe(), rows, cols);
             double read = bandwidth.best(5);
             out.printf("read bandwidth (%d threads summing 1 GiB, best of 5): %.1f GB/s%n", pool.size(), read / 1e9);
             out.printf("fork-join per region (median of 100k empty regions): %d ns%n",
