@@ -4,7 +4,7 @@
 # packed`, quantized from the f16 GGUF with `./launcher quantize`), the weight formats, bits per
 # weight, file size, perplexity on each text (llama.cpp's method, context 256) and its change against
 # the first row, decode tokens/s (`./launcher FILE speed`); then the GEMV GB/s of each format's
-# kernel on a 4096×11008 matrix against the read bandwidth of the same run (`./launcher bench-kernels`).
+# kernel on an 11008×4096 matrix (11008 rows of 4096 columns: the issue's 4096×11008 in input×output order) against the read bandwidth of the same run (`./launcher bench-kernels`).
 # Families merged later appear without editing this script.
 #
 #   examples/bench/formats-table.sh [options]
@@ -121,7 +121,7 @@ if [ "$kernels" = 1 ]; then
   bench=$(launcher bench-kernels --formats "$list" $thread_opt)
   bw=$(echo "$bench" | sed -n 's/^read bandwidth.*: \([0-9.]*\) GB\/s.*/\1/p')
   echo
-  echo "GEMV of a 4096×11008 matrix; read bandwidth of the same run $bw GB/s at the start, and around each kernel as its row says:"
+  echo "GEMV of an 11008×4096 matrix (11008 rows of 4096 columns); read bandwidth of the same run $bw GB/s at the start, and around each kernel as its row says:"
   echo
   echo "| kernel | bytes | µs/GEMV (median) | GB/s | read bandwidth around it, GB/s | % of read bandwidth | best GB/s | best % | GB/s from L2 (arithmetic alone) |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"

@@ -134,6 +134,13 @@ class BadInputTest {
     }
 
     @Test
+    void badBenchShape() {
+        Outcome o = run("bench-kernels", "--shape", "4096by11008");
+        assertEquals(2, o.code, o.err);
+        assertTrue(o.err.contains("--shape must be ROWSxCOLS") && o.err.contains("'4096by11008'"), o.err);
+    }
+
+    @Test
     void goodRunStillWorks() {
         Outcome o = run(MODEL.toString(), "--prompt", "Once upon a time", "--max-tokens", "8", "--json");
         assertEquals(0, o.code, o.err);
