@@ -50,7 +50,8 @@ public final class Repacking {
      * Whether Q4_K goes into {@link Int4LaneMatrix} rather than {@link RowGroupMatrix}
      * ({@code -Disthmus.q4_k.lanes=auto}, {@code true} or {@code false}). Auto takes the lanes below 512
      * bits: on the Zen 3 VM (AVX2) the lane GEMV read 12.8 and 12.1 GB/s against 5.3 and 7.0, but on the
-     * AMX machine's Xeon (512 bits, 16 threads) 45–64 against 62–72 (README, "Q4_K in lanes").
+     * AMX machine's Xeon (512 bits, 16 threads) 45–64 against 62–72 with the four-row lane form, and
+     * 67.3 and 68.5 against 71.4 and 74.5 a row at a time (README, "Q4_K in lanes", "The AMX machine's JIT cliff").
      */
     private static final boolean LANES_Q4_K = q4_kLanes(System.getProperty("isthmus.q4_k.lanes", "auto"));
 
