@@ -138,8 +138,9 @@ public final class KernelBenchmark {
             }
             if (!stalled.isEmpty()) {
                 out.printf("warning: %s read DRAM at under a fifth of their L2 speed while the JIT was quiet: not the"
-                        + " memory but a JVM state (examples/bench/results/kernels-4bit-amx-16cpu/stop33); time each such"
-                        + " format in a JVM of its own%n", String.join(", ", stalled));
+                        + " memory but compiled code, such as a vector call C2 failed to inline, which boxes its vectors"
+                        + " (examples/bench/results/kernels-4bit-amx-16cpu/stop34); time each such format in a JVM of its"
+                        + " own%n", String.join(", ", stalled));
             }
             if (!unsettled.isEmpty()) {
                 out.printf("warning: the JIT was still compiling after %d s of warm-up for %s; their figures may be low%n",
